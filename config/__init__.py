@@ -1,0 +1,1 @@
+"""Typed settings (luigi.Config sections) and the registry of secrets."""

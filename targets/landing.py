@@ -1,0 +1,79 @@
+"""The landing zone: list and fetch source files from S3 (boto3) or a local folder.
+
+DuckDB's httpfs extension cannot be installed offline, so S3 is read through boto3 and files are
+handed to DuckDB's readers locally (platform-facts §1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from config.settings import landing
+from targets.formats import CopySpec, StagedFile
+
+
+def join(root: str, *parts: str) -> str:
+    return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts if p.strip("/"))])
+
+
+@lru_cache(maxsize=4)
+def _s3(endpoint_url: str | None):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None)
+
+
+def s3_client():
+    return _s3(landing().s3_endpoint_url)
+
+
+def _split_s3(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def list_files(spec: CopySpec) -> list[StagedFile]:
+    """Files under the spec's stage path whose stage-relative path matches its pattern, sorted."""
+    base = join(spec.stage_url, spec.path)
+    found: list[StagedFile] = []
+    if spec.stage_url.startswith("s3://"):
+        bucket, prefix = _split_s3(base)
+        root_len = len(_split_s3(spec.stage_url)[1].rstrip("/")) + (1 if _split_s3(spec.stage_url)[1] else 0)
+        paginator = s3_client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/" if prefix else ""):
+            for obj in page.get("Contents", []):
+                rel = obj["Key"][root_len:]
+                if spec.matches(rel):
+                    found.append(StagedFile(rel, f"s3://{bucket}/{obj['Key']}", obj["Size"]))
+    else:
+        root = Path(spec.stage_url)
+        start = Path(base)
+        if start.is_dir():
+            for p in start.rglob("*"):
+                rel = p.relative_to(root).as_posix()
+                if p.is_file() and spec.matches(rel):
+                    found.append(StagedFile(rel, str(p), p.stat().st_size))
+    return sorted(found, key=lambda f: f.path)
+
+
+@contextmanager
+def local_copy(file: StagedFile) -> Iterator[str]:
+    """A local path for the file: itself when local, else a temporary download removed afterwards."""
+    if not file.url.startswith("s3://"):
+        yield file.url
+        return
+    bucket, key = _split_s3(file.url)
+    tmpdir = tempfile.mkdtemp(prefix="bizops-fetch-")
+    try:
+        target = os.path.join(tmpdir, os.path.basename(key))
+        s3_client().download_file(bucket, key, target)
+        yield target
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)

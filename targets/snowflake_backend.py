@@ -1,0 +1,193 @@
+"""The production backend: Snowflake through snowflake-connector-python.
+
+Loads go through named file formats and external stages over the landing bucket (a storage
+integration holds the AWS access, so no key is ever in SQL text), with ``COPY INTO`` selecting files
+explicitly (``FILES=``, the fastest selector) or by ``PATTERN``. Per-file results come back from COPY.
+Lines missing fields are loaded NULL-padded (ERROR_ON_COLUMN_COUNT_MISMATCH=FALSE, so the newer
+33-field CloudFront lines load too) and then moved to the rejects in the same transaction; other bad
+lines are counted by COPY (ON_ERROR=CONTINUE), which reports the first error of each file only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from config import secrets
+from config.settings import snowflake as snowflake_settings
+from targets import identifiers
+from targets.formats import CopySpec, FileFormat, FileResult, Reject, StagedFile
+from targets.warehouse import Profile, Session
+
+COPY_RESULT_COLUMNS = (
+    "file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error",
+    "first_error_line", "first_error_character", "first_error_column_name",
+)  # fmt: skip
+MAX_FILES_PER_COPY = 1000  # Snowflake's limit for FILES=(...)
+
+
+def literal(value: str) -> str:
+    """A Snowflake string literal (for COPY options that take no bind parameters)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def file_format_sql(fmt: FileFormat) -> str:
+    options = [
+        "TYPE = CSV",
+        f"FIELD_DELIMITER = {literal(fmt.delimiter)}",
+        f"SKIP_HEADER = {fmt.skip_header}",
+        f"COMPRESSION = {'GZIP' if fmt.compression == 'gzip' else 'NONE'}",
+        "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE",
+        "ENCODING = 'UTF8'",
+        "EMPTY_FIELD_AS_NULL = TRUE",
+    ]
+    if fmt.quote:
+        options.append(f"FIELD_OPTIONALLY_ENCLOSED_BY = {literal(fmt.quote)}")
+    return f"CREATE FILE FORMAT IF NOT EXISTS {identifiers.check(fmt.name, 3)} {' '.join(options)}"
+
+
+def stage_sql(spec: CopySpec, integration: str) -> str:
+    return (
+        f"CREATE STAGE IF NOT EXISTS {identifiers.check(spec.stage, 3)} "
+        f"URL = {literal(spec.stage_url.rstrip('/') + '/')} "
+        f"STORAGE_INTEGRATION = {identifiers.check(integration, 1)}"
+    )
+
+
+def copy_sql(spec: CopySpec, files: Sequence[str] | None = None, force: bool = False) -> str:
+    """COPY INTO the raw table with _file/_row/_loaded_at from the file metadata.
+
+    ``files`` (at most 1000, relative to the stage) selects exactly; without it the spec's PATTERN
+    selects, and Snowflake's own load metadata skips files already loaded.
+    """
+    fmt = spec.file_format
+    columns = ", ".join(fmt.columns)
+    fields = ", ".join(f"${i + 1}" for i in range(len(fmt.columns)))
+    parts = [
+        f"COPY INTO {identifiers.check(spec.table, 3)} ({columns}, _file, _row, _loaded_at)",
+        f"FROM (SELECT {fields}, METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()"
+        f" FROM @{identifiers.check(spec.stage, 3)})",
+    ]
+    if files is not None:
+        if not 0 < len(files) <= MAX_FILES_PER_COPY:
+            raise ValueError(f"COPY takes 1 to {MAX_FILES_PER_COPY} files, got {len(files)}")
+        parts.append(f"FILES = ({', '.join(literal(f) for f in files)})")
+    else:
+        parts.append(f"PATTERN = {literal(spec.pattern)}")
+    parts += [f"FILE_FORMAT = (FORMAT_NAME = {literal(fmt.name)})", "ON_ERROR = CONTINUE"]
+    if force:
+        parts.append("FORCE = TRUE")
+    return "\n".join(parts)
+
+
+def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[FileResult]:
+    """Per-file COPY results; Snowflake's single 'Copy executed with 0 files processed.' row means none."""
+    index = {n.lower(): i for i, n in enumerate(names)}
+    if "file" not in index:
+        return []
+    out = []
+    for row in rows:
+        status = str(row[index["status"]]).upper().replace(" ", "_")
+        out.append(
+            FileResult(
+                file=str(row[index["file"]]),
+                status=status,
+                rows_parsed=int(row[index["rows_parsed"]] or 0),
+                rows_loaded=int(row[index["rows_loaded"]] or 0),
+                errors_seen=int(row[index["errors_seen"]] or 0),
+                first_error=row[index["first_error"]],
+                first_error_line=row[index["first_error_line"]],
+            )
+        )
+    return out
+
+
+def short_rows_sql(spec: CopySpec, files: Sequence[str]) -> tuple[str, str]:
+    """Select, then delete, the loaded rows that lack fields (bind: delimiter, files..., then files...)."""
+    fmt = spec.file_format
+    where = f"_file IN ({', '.join('?' for _ in files)}) AND {fmt.columns[-1]} IS NULL"
+    select = (
+        f"SELECT _file, _row + {fmt.skip_header}, CONCAT_WS(?, {', '.join(fmt.columns)}) "
+        f"FROM {spec.table} WHERE {where} ORDER BY _file, _row"
+    )
+    return select, f"DELETE FROM {spec.table} WHERE {where}"
+
+
+class SnowflakeSession(Session):
+    backend = "snowflake"
+    copy_batch_size = MAX_FILES_PER_COPY
+
+    def __init__(self, query_tag: str, profile: Profile = "loader"):
+        super().__init__(query_tag)
+        self.profile = profile
+        self.integration = snowflake_settings().storage_integration
+        self._con: Any = None
+        self._last_columns: list[str] = []
+
+    @property
+    def con(self) -> Any:
+        """Connected on first use: role, warehouse, UTC and the query tag pinned for the session."""
+        if self._con is None:
+            import snowflake.connector
+
+            snowflake.connector.paramstyle = "qmark"  # the same '?' placeholders as DuckDB
+            cfg = snowflake_settings()
+            loader = self.profile == "loader"
+            prefix = "SNOWFLAKE_LOAD" if loader else "SNOWFLAKE_TRANSFORM"
+            self._con = snowflake.connector.connect(
+                account=secrets.get("SNOWFLAKE_ACCOUNT"),
+                user=secrets.get(f"{prefix}_USER"),
+                password=secrets.get(f"{prefix}_PASSWORD"),
+                role=cfg.load_role if loader else cfg.transform_role,
+                warehouse=cfg.load_warehouse if loader else cfg.transform_warehouse,
+                login_timeout=cfg.login_timeout,
+                autocommit=True,
+                session_parameters={
+                    "QUERY_TAG": self.query_tag[:2000],
+                    "TIMEZONE": "UTC",
+                    "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ",
+                },
+            )
+        return self._con
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        cur = self.con.cursor()
+        try:
+            cur.execute(sql, list(params) if params else None)
+            self._last_columns = [d[0] for d in cur.description or ()]
+            return [tuple(r) for r in cur.fetchall()] if cur.description else []
+        finally:
+            cur.close()
+
+    def prepare_copy(self, spec: CopySpec) -> None:
+        self._execute(file_format_sql(spec.file_format), ())
+        self._execute(stage_sql(spec, self.integration), ())
+
+    def _copy_batch(
+        self, spec: CopySpec, files: Sequence[StagedFile], force: bool
+    ) -> tuple[list[FileResult], list[Reject]]:
+        names = [f.path for f in files]
+        if force:
+            marks = ", ".join("?" for _ in names)
+            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({marks})", names)
+        rows = self.execute(copy_sql(spec, names, force))
+        results = parse_copy_results(rows, self._last_columns)
+        select, delete = short_rows_sql(spec, names)
+        short = self.execute(select, (spec.file_format.delimiter, *names))
+        self.execute(delete, names)
+        missing = f"MISSING FIELDS: expected {len(spec.file_format.columns)} fields"
+        rejects = [Reject(file, int(line), text, missing) for file, line, text in short]
+        for r in results:
+            moved = sum(1 for j in rejects if j.file == r.file)
+            r.rows_loaded -= moved
+            r.errors_seen += moved
+            if r.first_error:  # COPY keeps only the first error of each file
+                rejects.append(Reject(r.file, r.first_error_line, None, f"COPY (first of the file): {r.first_error}"))
+            if r.errors_seen and r.status == "LOADED":
+                r.status = "PARTIALLY_LOADED"
+        return results, rejects
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None

@@ -1,0 +1,85 @@
+"""Template for every task whose output is a row in the warehouse's marker table.
+
+A concrete task declares its target table and partition, and implements ``work``; ``run`` is not
+overridden. ``work`` runs inside the transaction that writes the marker (``atomic = True``), or, for
+loads that commit file by file and are replayable, before it (``atomic = False``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import luigi
+
+from config import secrets
+from config.settings import warehouse
+from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
+from targets.warehouse import Profile, Session, connect
+
+logger = logging.getLogger("bizops.tasks")
+
+
+class WarehouseTask(luigi.Task):
+    target_table: ClassVar[str]  # what the task builds, e.g. raw.diagnostics.log_entries
+    version: ClassVar[int] = 1  # bump to redo every partition (it is part of the update_id)
+    profile: ClassVar[Profile] = "loader"  # Snowflake role/warehouse/credentials the task uses
+    atomic: ClassVar[bool] = True
+
+    def partition(self) -> str:
+        """The partition this instance builds, as it appears in the update_id (e.g. a date)."""
+        raise NotImplementedError
+
+    def update_id(self) -> str:
+        """Explicit and versioned; never Luigi's task_id (renames would orphan every marker)."""
+        return f"{self.target_table}/{self.partition()}/v{self.version}"
+
+    def settles_at(self) -> datetime | None:
+        """Until this moment the partition can still change (late files): a marker written before it
+        does not make the task complete. None: complete as soon as the marker exists."""
+        return None
+
+    def output(self) -> MarkerTarget:
+        return MarkerTarget(self.update_id(), self.target_table, self.settles_at())
+
+    @classmethod
+    def bulk_complete(cls, parameter_tuples: Iterable[Any]) -> list[Any]:
+        """For Luigi's Range tools: answered from the process's one marker snapshot."""
+        done = []
+        for params in parameter_tuples:
+            kwargs = params if isinstance(params, dict) else {cls.get_param_names()[0]: params}
+            if cls(**kwargs).complete():
+                done.append(params)
+        return done
+
+    def query_tag(self) -> str:
+        return f"luigi:{self.task_family}:{self.partition()}"
+
+    # -- hooks -----------------------------------------------------------------------------------------
+    def prepare(self, session: Session) -> None:
+        """DDL the task needs (create tables); runs outside any transaction."""
+
+    def work(self, session: Session) -> int | None:
+        """Do the task's work; return the row count recorded on the marker."""
+        raise NotImplementedError
+
+    # -- template --------------------------------------------------------------------------------------
+    def run(self) -> None:
+        secrets.require(self.task_family, warehouse().backend)
+        marker = self.output()
+        with connect(self.query_tag(), self.profile) as session:
+            if self.atomic:
+                session.ensure_table(marker_table(), MARKER_COLUMNS)
+                self.prepare(session)
+                with session.transaction():
+                    rows = self.work(session)
+                    marker.write(session, rows)
+            else:
+                self.prepare(session)
+                rows = self.work(session)
+                session.ensure_table(marker_table(), MARKER_COLUMNS)
+                with session.transaction():
+                    marker.write(session, rows)
+        logger.info("%s: %s rows, marker %s", self.task_id, rows, marker.update_id)

@@ -1,0 +1,1 @@
+"""Loads from the S3 landing zone into raw tables."""
