@@ -29,6 +29,7 @@ class Secret:
     tasks: tuple[str, ...]  # task families that need it ("*" = every task)
     backends: tuple[str, ...] = ("duckdb", "snowflake")  # needed only on these warehouse backends
     optional: bool = False  # absent = feature off (reported once), not an error
+    credential: bool = True  # redacted wherever text leaves the process; locations and ids are not
 
     def needed_by(self, family: str, backend: str) -> bool:
         return backend in self.backends and ("*" in self.tasks or family in self.tasks)
@@ -44,10 +45,12 @@ REGISTRY: tuple[Secret, ...] = (
     _sf("SNOWFLAKE_LOAD_PASSWORD", LOADS + ("ReplicateOrgmTable",)),
     _sf("SNOWFLAKE_TRANSFORM_USER", DBT + ("RunPostgresScript", "DrainWriteBackQueue")),
     _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + ("RunPostgresScript", "DrainWriteBackQueue")),
-    Secret("DIAGNOSTIC_LOCATION_ONE", "diagnostic-location-one", ("LoadSecurityCheckLogs",)),
-    Secret("DIAGNOSTIC_LOCATION_TWO", "diagnostic-location-two", ("LoadSecurityCheckLogs",)),
-    Secret("RELEASE_LOCATION", "release-location", ("LoadReleaseLogs",)),
-    Secret("AWS_ACCOUNT_ID", "aws-account-id", ("LoadPushProxyLogs",)),
+    # S3 locations are kept in the Secret as the original did, but they are paths, not credentials: they
+    # appear in COPY statements and file names.
+    Secret("DIAGNOSTIC_LOCATION_ONE", "diagnostic-location-one", ("LoadSecurityCheckLogs",), credential=False),
+    Secret("DIAGNOSTIC_LOCATION_TWO", "diagnostic-location-two", ("LoadSecurityCheckLogs",), credential=False),
+    Secret("RELEASE_LOCATION", "release-location", ("LoadReleaseLogs",), credential=False),
+    Secret("AWS_ACCOUNT_ID", "aws-account-id", ("LoadPushProxyLogs",), credential=False),
     Secret("HEROKU_POSTGRESQL_URL", "heroku-postgresql-url", POSTGRES),
     Secret("PERMISSION_BOT_USER", "snowflake-permission-user", PERMISSIONS, backends=("snowflake",)),
     Secret("PERMISSION_BOT_PASSWORD", "snowflake-permission-password", PERMISSIONS, backends=("snowflake",)),
@@ -108,7 +111,7 @@ def redact(text: str) -> str:
     """Remove every registered secret value, URL passwords and NAME=value pairs whose name says
     secret; used on everything that leaves the process (alerts, logs, exception text)."""
     values = sorted(
-        {v for s in REGISTRY if (v := os.environ.get(s.env)) and len(v) >= 4}
+        {v for s in REGISTRY if s.credential and (v := os.environ.get(s.env)) and len(v) >= 4}
         | {v for k, v in os.environ.items() if _ASSIGNMENT.fullmatch(f"{k}=x") and len(v) >= 4},
         key=len,
         reverse=True,

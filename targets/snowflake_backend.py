@@ -103,13 +103,13 @@ def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> l
 
 
 def short_rows_sql(spec: CopySpec, files: Sequence[str]) -> tuple[str, str]:
-    """Select, then delete, the loaded rows that lack fields (bind: delimiter, files..., then files...)."""
+    """Select, then delete, the loaded rows that lack fields (bind: the files, for each statement)."""
     fmt = spec.file_format
+    sep = literal(fmt.delimiter)
     where = f"_file IN ({', '.join('?' for _ in files)}) AND {fmt.columns[-1]} IS NULL"
-    select = (
-        f"SELECT _file, _row + {fmt.skip_header}, CONCAT_WS(?, {', '.join(fmt.columns)}) "
-        f"FROM {spec.table} WHERE {where} ORDER BY _file, _row"
-    )
+    # The line as loaded: present fields joined by the delimiter (CONCAT_WS would be NULL on any NULL).
+    text = " || ".join([f"COALESCE({fmt.columns[0]}, '')"] + [f"COALESCE({sep} || {c}, '')" for c in fmt.columns[1:]])
+    select = f"SELECT _file, _row + {fmt.skip_header}, {text} FROM {spec.table} WHERE {where} ORDER BY _file, _row"
     return select, f"DELETE FROM {spec.table} WHERE {where}"
 
 
@@ -173,7 +173,7 @@ class SnowflakeSession(Session):
         rows = self.execute(copy_sql(spec, names, force))
         results = parse_copy_results(rows, self._last_columns)
         select, delete = short_rows_sql(spec, names)
-        short = self.execute(select, (spec.file_format.delimiter, *names))
+        short = self.execute(select, names)
         self.execute(delete, names)
         missing = f"MISSING FIELDS: expected {len(spec.file_format.columns)} fields"
         rejects = [Reject(file, int(line), text, missing) for file, line, text in short]

@@ -1,0 +1,41 @@
+# The README's commands. Everything installs into .venv from the committed lock.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock | md5sum | cut -c1-12)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup demo test lint luigid lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-* && touch $@
+
+## Generate a week of sample data and run the whole pipeline on the embedded warehouse.
+demo: setup
+	$(BIN)/python -m devdata.demo
+
+## Lint and run every test (what CI runs).
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+## A local central scheduler with the visualiser on http://localhost:8082
+luigid: setup
+	mkdir -p data/luigid
+	$(BIN)/luigid --port 8082 --state-path data/luigid/state.pickle --logdir data/luigid
+
+## Re-resolve the pinned dependencies from pyproject.toml into requirements.lock.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check '.[dev]'
+	.lock-venv/bin/pip freeze --exclude bizops-pipeline > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf data dbt/target dbt/logs

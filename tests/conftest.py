@@ -1,0 +1,124 @@
+"""Shared fixtures: real components only - a DuckDB warehouse in a temp folder, moto's S3 server over
+HTTP, a real PostgreSQL (pgserver), with Luigi's configuration pointed at them per test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import luigi
+import pytest
+
+from targets import markers, warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCATIONS = {
+    "DIAGNOSTIC_LOCATION_ONE": "ESECCHECKONE01",
+    "DIAGNOSTIC_LOCATION_TWO": "ESECCHECKTWO02",
+    "RELEASE_LOCATION": "ERELEASES00001",
+    "AWS_ACCOUNT_ID": "111122223333",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Settings:
+    """Set luigi.cfg values for one test; everything is restored afterwards."""
+
+    def __init__(self) -> None:
+        self.config = luigi.configuration.get_config()
+        self.saved: list[tuple[str, str, str | None]] = []
+
+    def set(self, section: str, option: str, value: object) -> None:
+        old = self.config.get(section, option, None)
+        self.saved.append((section, option, old))
+        self.config.set(section, option, str(value))
+
+    def restore(self) -> None:
+        for section, option, old in reversed(self.saved):
+            if old is None:
+                self.config.remove_option(section, option)
+            else:
+                self.config.set(section, option, old)
+
+
+@pytest.fixture
+def settings() -> Iterator[Settings]:
+    s = Settings()
+    yield s
+    s.restore()
+
+
+@pytest.fixture
+def env(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh embedded warehouse and local landing folder, with the source locations set."""
+    settings.set("warehouse", "duckdb_dir", tmp_path / "warehouse")
+    settings.set("landing", "url", tmp_path / "landing")
+    for name, value in LOCATIONS.items():
+        monkeypatch.setenv(name, value)
+    markers.forget_snapshots()
+    warehouse.STATS.clear()
+    yield tmp_path
+    markers.forget_snapshots()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server over HTTP on a free loopback port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def s3(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on the moto server; returns its s3:// landing url."""
+    import boto3
+
+    from targets import landing
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    landing._s3.cache_clear()
+    bucket = f"landing-{os.getpid()}-{time.monotonic_ns()}"
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=bucket)
+    yield f"s3://{bucket}/bizops"
+    landing._s3.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL server (pgserver's bundled build), for the whole session."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
