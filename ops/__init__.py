@@ -1,0 +1,1 @@
+"""Operations: alerting around the pipeline runs."""
