@@ -8,6 +8,7 @@ alerts, exception text - goes through ``redact``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -102,7 +103,9 @@ def get_optional(env: str) -> str | None:
     return os.environ.get(env) or None
 
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+# The lookbehind anchors the scheme at a word start: without it a long run of [a-z0-9+.-] is retried
+# from every position (seconds for 40k characters).
+_URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
 _ASSIGNMENT = re.compile(r"(?P<name>\b\w*(?:PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)\w*\s*[=:]\s*)\S+", re.IGNORECASE)
 MASK = "***"
 
@@ -120,3 +123,24 @@ def redact(text: str) -> str:
         text = text.replace(value, MASK)
     text = _URL_PASSWORD.sub(rf"\g<scheme>{MASK}@", text)
     return _ASSIGNMENT.sub(rf"\g<name>{MASK}", text)
+
+
+def install_log_redaction() -> None:
+    """Redact every log record as it is created, whatever logger or handler: message, arguments and
+    traceback (Luigi logs an ExternalProgramRunError with the whole environment of the failed program).
+    Idempotent."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redacting", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return record
+
+    factory.redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

@@ -1,1 +1,1 @@
-"""Operations: alerting around the pipeline runs."""
+"""Operating the pipeline: failure alerts, warehouse permissions and operator commands (python -m ops)."""

@@ -80,8 +80,9 @@ def copy_sql(spec: CopySpec, files: Sequence[str] | None = None, force: bool = F
     return "\n".join(parts)
 
 
-def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[FileResult]:
-    """Per-file COPY results; Snowflake's single 'Copy executed with 0 files processed.' row means none."""
+def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str], stage_url: str = "") -> list[FileResult]:
+    """Per-file COPY results; Snowflake's single 'Copy executed with 0 files processed.' row means none.
+    File names are made stage-relative (COPY reports full URLs), as the load history keeps them."""
     index = {n.lower(): i for i, n in enumerate(names)}
     if "file" not in index:
         return []
@@ -90,7 +91,7 @@ def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> l
         status = str(row[index["status"]]).upper().replace(" ", "_")
         out.append(
             FileResult(
-                file=str(row[index["file"]]),
+                file=str(row[index["file"]]).removeprefix(stage_url.rstrip("/") + "/"),
                 status=status,
                 rows_parsed=int(row[index["rows_parsed"]] or 0),
                 rows_loaded=int(row[index["rows_loaded"]] or 0),
@@ -171,7 +172,7 @@ class SnowflakeSession(Session):
             marks = ", ".join("?" for _ in names)
             self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({marks})", names)
         rows = self.execute(copy_sql(spec, names, force))
-        results = parse_copy_results(rows, self._last_columns)
+        results = parse_copy_results(rows, self._last_columns, spec.stage_url)
         select, delete = short_rows_sql(spec, names)
         short = self.execute(select, names)
         self.execute(delete, names)

@@ -1,7 +1,12 @@
 """Luigi tasks by domain. `luigi --module tasks ...` registers every task and the failure alerts."""
 
+from config.secrets import install_log_redaction
+from ops import alerts
 from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
+
+install_log_redaction()
+alerts.register()
 
 __all__ = [
     "CatchUpLoads",

@@ -61,6 +61,10 @@ class WarehouseTask(luigi.Task):
     def prepare(self, session: Session) -> None:
         """DDL the task needs (create tables); runs outside any transaction."""
 
+    def invalidate(self, session: Session) -> None:
+        """ops invalidate calls this in its transaction before deleting the marker: undo whatever would make
+        the rerun skip work (a load's file history). Nothing by default."""
+
     def work(self, session: Session) -> int | None:
         """Do the task's work; return the row count recorded on the marker."""
         raise NotImplementedError

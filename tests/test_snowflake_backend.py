@@ -89,8 +89,8 @@ def test_copy_results_parse_both_shapes():
         ("s3://b/f2.gz", "PARTIALLY_LOADED", 10, 8, 10, 2, "Invalid UTF8", 4, 3, "x"),
         ("s3://b/f3.gz", "load skipped", 0, 0, 0, 0, "File was loaded before.", None, None, None),
     ]
-    parsed = parse_copy_results(rows, [n.upper() for n in names])
-    assert parsed[1] == FileResult("s3://b/f2.gz", "PARTIALLY_LOADED", 10, 8, 2, "Invalid UTF8", 4)
+    parsed = parse_copy_results(rows, [n.upper() for n in names], "s3://b/")
+    assert parsed[1] == FileResult("f2.gz", "PARTIALLY_LOADED", 10, 8, 2, "Invalid UTF8", 4)
     assert parsed[2].status == "LOAD_SKIPPED"
     assert parse_copy_results([("Copy executed with 0 files processed.",)], ["status"]) == []
 

@@ -114,6 +114,11 @@ class LoadDailyFiles(WarehouseTask):
         columns = [(c, "VARCHAR") for c in self.source().file_format.columns] + list(META_COLUMNS)
         session.ensure_table(self.source().table, columns)
 
+    def invalidate(self, session: Session) -> None:
+        """The day's files are reloaded by the next run, replacing exactly their rows."""
+        for spec in self.source().specs(self.date):
+            session.invalidate_files(spec.table, spec.pattern)
+
     def work(self, session: Session) -> int:
         located = self.source().files(self.date)
         for i, (spec, files) in enumerate(located):

@@ -1,0 +1,132 @@
+"""Ops commands on both backends: what is missing (status), redo by target (invalidate), and backfill.
+
+    python -m ops status LoadSecurityCheckLogs --start 2026-11-01 --end 2026-11-07
+    python -m ops invalidate LoadPushProxyLogs --region de --start 2026-11-01 --end 2026-11-03 [--downstream] [--yes]
+    python -m ops backfill CatchUpLoads --start 2026-10-01 --end 2026-10-31 --workers 2
+
+A task with a ``date`` parameter gets one instance per day of the range; other parameters are passed
+as ``--name value``. Markers are the state: invalidate deletes them (and marks a load's files for
+replacement), and the next run redoes exactly that.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from typing import TextIO
+
+import luigi
+from luigi.task import flatten
+from luigi.task_register import Register
+
+import tasks  # noqa: F401 - registers every task family
+from targets import markers
+from targets.warehouse import connect
+from tasks.base import WarehouseTask
+
+
+def days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def instances(family: str, start: date | None, end: date | None, params: dict[str, str]) -> list[luigi.Task]:
+    """One task per day of [start, end] when the family has a date parameter, else one task."""
+    cls = Register.get_task_cls(family)
+    names = dict(cls.get_params())
+    kwargs = {k: names[k].parse(v) for k, v in params.items() if k in names}
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise SystemExit(f"{family} has no parameter(s) {', '.join(unknown)}; it takes {', '.join(names)}")
+    if "date" in names:
+        if not (start and end):
+            raise SystemExit(f"{family} is daily: give --start and --end")
+        return [cls(date=d, **kwargs) for d in days(start, end)]
+    return [cls(**kwargs)]
+
+
+def walk(task: luigi.Task) -> Iterator[tuple[int, luigi.Task, bool]]:
+    """(depth, task, complete) of the task and its dependencies, stopping below complete ones."""
+    stack = [(0, task)]
+    seen: set[str] = set()
+    while stack:
+        depth, t = stack.pop()
+        if t.task_id in seen:
+            continue
+        seen.add(t.task_id)
+        done = t.complete()
+        yield depth, t, done
+        if not done:
+            stack.extend((depth + 1, d) for d in reversed(flatten(t.requires())))
+
+
+def status(roots: Sequence[luigi.Task], out: TextIO = sys.stdout) -> int:
+    """Print what a run would do (like make -n); return the number of tasks that would run."""
+    pending = 0
+    for root in roots:
+        for depth, t, done in walk(root):
+            external = isinstance(t, luigi.ExternalTask)
+            marker = t.output().marker() if isinstance(t, WarehouseTask) else None
+            if done:
+                state = "complete"
+            elif external:
+                state = "WAITING for data"
+            elif marker:
+                state = f"provisional: marker of {marker.inserted:%Y-%m-%d %H:%M}, revisited until the day settles"
+            else:
+                state = "missing"
+            pending += not (done or external)
+            print(f"{'  ' * depth}{t.task_id}: {state}", file=out)
+    print(f"{pending} task(s) would run", file=out)
+    return pending
+
+
+def downstream_of(targets: Sequence[WarehouseTask], roots: Sequence[luigi.Task]) -> list[WarehouseTask]:
+    """Warehouse tasks under the given entry points that (transitively) require any of the targets."""
+    wanted = {t.task_id for t in targets}
+    found: dict[str, WarehouseTask] = {}
+
+    def visit(t: luigi.Task, memo: dict[str, bool]) -> bool:
+        if t.task_id in memo:
+            return memo[t.task_id]
+        memo[t.task_id] = False
+        hit = any([visit(d, memo) for d in flatten(t.requires())]) or t.task_id in wanted
+        if hit and isinstance(t, WarehouseTask) and t.task_id not in wanted:
+            found[t.task_id] = t
+        memo[t.task_id] = hit
+        return hit
+
+    memo: dict[str, bool] = {}
+    for root in roots:
+        visit(root, memo)
+    return list(found.values())
+
+
+def invalidate(selected: Sequence[WarehouseTask], confirm: bool = True, out: TextIO = sys.stdout) -> int:
+    """Delete the markers of the tasks (and mark loads' files for replacement); return markers deleted."""
+    print(f"{len(selected)} partition(s):", file=out)
+    for t in selected:
+        print(f"  {t.update_id()}", file=out)
+    if confirm and input("Delete their markers so the next run redoes them? [y/N] ").strip().lower() != "y":
+        print("nothing changed", file=out)
+        return 0
+    with connect("ops:invalidate") as session:
+        session.ensure_bookkeeping()
+        with session.transaction():
+            for t in selected:
+                t.invalidate(session)
+            deleted = markers.delete_markers(session, [t.update_id() for t in selected])
+    print(f"deleted {deleted} marker(s)", file=out)
+    return deleted
+
+
+def backfill(batches: Sequence[Sequence[luigi.Task]], workers: int = 1, out: TextIO = sys.stderr) -> bool:
+    """Run batch after batch (a day each) with a progress bar on stderr; True when all succeeded."""
+    ok = True
+    width = 40
+    for n, batch in enumerate(batches, start=1):
+        ok = luigi.build(list(batch), workers=workers, local_scheduler=True) and ok
+        filled = width * n // len(batches)
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {n}/{len(batches)}", end="", file=out, flush=True)
+    print(file=out)
+    return ok
