@@ -31,8 +31,9 @@ class Schedule:
             raise ValueError(f"schedule name {self.name!r} is not a DNS-1123 name of at most 52 characters")
 
     def command(self) -> list[str]:
-        """The container command; the scheduler's address comes from luigi.cfg / LUIGI_CORE env."""
-        return ["luigi", "--module", "tasks", self.task, *self.params]
+        """The container command (luigi with exit codes and a run summary alert; see tasks/__main__.py).
+        The scheduler's address comes from the luigi.cfg of the image's ConfigMap."""
+        return ["python", "-m", "tasks", self.task, *self.params]
 
     def secrets(self, backend: str = "snowflake") -> list[secrets.Secret]:
         """Registered secrets this schedule's tasks need (every task's alerts included), by env name."""

@@ -4,6 +4,7 @@ from config.secrets import install_log_redaction
 from ops import alerts
 from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
+from tasks.pipeline import Pipeline
 
 install_log_redaction()
 alerts.register()
@@ -14,4 +15,5 @@ __all__ = [
     "LoadPushProxyLogs",
     "LoadReleaseLogs",
     "LoadSecurityCheckLogs",
+    "Pipeline",
 ]

@@ -46,11 +46,15 @@ class WarehouseTask(luigi.Task):
 
     @classmethod
     def bulk_complete(cls, parameter_tuples: Iterable[Any]) -> list[Any]:
-        """For Luigi's Range tools: answered from the process's one marker snapshot."""
+        """For Luigi's Range tools: answered from the process's one marker snapshot. ``cls`` may be a
+        functools.partial carrying fixed parameters; each item is a dict, a tuple or one positional value."""
         done = []
         for params in parameter_tuples:
-            kwargs = params if isinstance(params, dict) else {cls.get_param_names()[0]: params}
-            if cls(**kwargs).complete():
+            if isinstance(params, dict):
+                task = cls(**params)
+            else:
+                task = cls(*params) if isinstance(params, tuple) else cls(params)
+            if task.complete():
                 done.append(params)
         return done
 
