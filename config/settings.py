@@ -76,6 +76,9 @@ class loading(luigi.Config):  # noqa: N801
 class dbt(luigi.Config):  # noqa: N801
     project_dir = luigi.Parameter(default="dbt", description="The dbt project folder.")
     target = luigi.OptionalParameter(default=None, description="dbt target; defaults to the warehouse backend's name.")
+    nightly_warehouse = luigi.Parameter(
+        default="TRANSFORM_L", description="Snowflake warehouse of the nightly selection (the large one)."
+    )
 
 
 class alerts(luigi.Config):  # noqa: N801

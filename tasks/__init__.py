@@ -5,12 +5,15 @@ from ops import alerts
 from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
 from tasks.pipeline import Pipeline
+from tasks.transform.dbt import DbtBuild, DbtNode
 
 install_log_redaction()
 alerts.register()
 
 __all__ = [
     "CatchUpLoads",
+    "DbtBuild",
+    "DbtNode",
     "LoadLicenses",
     "LoadPushProxyLogs",
     "LoadReleaseLogs",

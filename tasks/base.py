@@ -22,7 +22,18 @@ from targets.warehouse import Profile, Session, connect
 logger = logging.getLogger("bizops.tasks")
 
 
-class WarehouseTask(luigi.Task):
+class ReportsProgress(luigi.Task):
+    """Status and progress shown in the luigid visualiser."""
+
+    def report(self, message: str, percent: int | None = None) -> None:
+        """A no-op when the task runs outside a Luigi worker (the worker installs the callbacks)."""
+        if callable(self.set_status_message):
+            self.set_status_message(message)
+        if percent is not None and callable(self.set_progress_percentage):
+            self.set_progress_percentage(percent)
+
+
+class WarehouseTask(ReportsProgress):
     target_table: ClassVar[str]  # what the task builds, e.g. raw.diagnostics.log_entries
     version: ClassVar[int] = 1  # bump to redo every partition (it is part of the update_id)
     profile: ClassVar[Profile] = "loader"  # Snowflake role/warehouse/credentials the task uses

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import luigi
 
 from tasks.extract.catchup import CatchUpLoads
+from tasks.transform.dbt import DbtBuild
 
 
 class Pipeline(luigi.WrapperTask):
@@ -17,3 +18,4 @@ class Pipeline(luigi.WrapperTask):
 
     def requires(self) -> Iterator[luigi.Task]:
         yield CatchUpLoads(end=self.end, days=self.days)
+        yield DbtBuild(selection="all", end=self.end, days=self.days)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,10 +116,11 @@ def s3(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL server (pgserver's bundled build), for the whole session."""
+def postgres_dsn() -> Iterator[str]:
+    """A real PostgreSQL server (pgserver's bundled build), for the whole session. Its folder is not under
+    pytest's tmp: as root, pgserver runs postgres as another user, and pytest resets its tmp to 0700."""
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="bizops-pg-"), cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()

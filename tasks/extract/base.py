@@ -133,8 +133,10 @@ class LoadDailyFiles(WarehouseTask):
 
     def _progress(self, location: int, locations: int, batches_done: int, batches: int) -> None:
         """Shown in the luigid visualiser while a long load runs."""
-        self.set_progress_percentage(round(100 * (location + batches_done / batches) / locations))
-        self.set_status_message(f"location {location + 1}/{locations}: {batches_done}/{batches} file batches loaded")
+        self.report(
+            f"location {location + 1}/{locations}: {batches_done}/{batches} file batches loaded",
+            round(100 * (location + batches_done / batches) / locations),
+        )
 
     def _check_partition(self, session: Session, paths: list[str]) -> int:
         """Totals over every file of the day (earlier runs' included); fail above the reject share."""
@@ -146,7 +148,7 @@ class LoadDailyFiles(WarehouseTask):
             (table, *paths),
         )[0]
         share = errors / parsed if parsed else 0.0
-        self.set_status_message(f"{table} {self.date}: {loaded} rows from {len(paths)} files, {errors} rejected")
+        self.report(f"{table} {self.date}: {loaded} rows from {len(paths)} files, {errors} rejected", 100)
         if share > loading().max_reject_share:
             worst = session.execute(
                 f"SELECT file, count(*) AS n, min(line), any_value(error) FROM {REJECTS} "

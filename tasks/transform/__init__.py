@@ -1,0 +1,1 @@
+"""dbt, driven by Luigi: tasks derived from dbt's manifest."""

@@ -1,0 +1,172 @@
+"""dbt as Luigi tasks: one task per model, seed or snapshot, batched into one `dbt build` per run.
+
+Dependencies come from dbt's manifest: a node needs the loads of every raw table it reads (through its
+ancestors), over the run's window; no hand-kept list. Completeness is make-style: a node is up to date
+when its marker is newer than its parents' markers (the loads' and the upstream nodes') and every
+upstream node is up to date - so a reloaded day or an invalidated model rebuilds what depends on it.
+
+All nodes of a selection share the same requirements, so Luigi hands the ready ones to one worker as one
+batch (``batch_method``): one dbt invocation builds them in dependency order, each node's status still
+shows in the visualiser, and a marker is written for each node dbt built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+import luigi
+
+from config import secrets
+from config.secrets import redact
+from config.settings import dbt as dbt_settings
+from config.settings import snowflake as snowflake_settings
+from config.settings import warehouse
+from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
+from targets.warehouse import Profile, connect
+from tasks.base import ReportsProgress
+from tasks.extract.catchup import DAILY_LOADS, CatchUpLoads
+from tasks.transform import manifest as dbt_manifest
+
+logger = logging.getLogger("bizops.dbt")
+
+SELECTIONS = ("frequent", "nightly", "all")
+
+
+class DbtError(RuntimeError):
+    pass
+
+
+def node_marker(node: dbt_manifest.Node) -> MarkerTarget:
+    return MarkerTarget(f"{node.relation}/v{DbtNode.version}", node.relation)
+
+
+def producers(relation: str, first: date, last: date) -> list[luigi.Task]:
+    """The tasks that load a raw table over the window (tables nobody loads here, e.g. Segment's, have none)."""
+    found: list[luigi.Task] = []
+    for cls, params in DAILY_LOADS:
+        if cls(date=first, **params).target_table == relation:
+            found += [cls(date=first + timedelta(days=i), **params) for i in range((last - first).days + 1)]
+    return found
+
+
+class DbtNode(ReportsProgress):
+    """One dbt node (model, seed or snapshot); several ready nodes of a selection run as one batch."""
+
+    node = luigi.Parameter(description="dbt unique id; a batch joins several with commas.", batch_method=",".join)
+    selection = luigi.ChoiceParameter(choices=SELECTIONS, description="The selection this run builds.")
+    end = luigi.DateParameter(description="Last day of the loads' window.")
+    days = luigi.IntParameter(description="Window length in days.")
+    version: ClassVar[int] = 1
+    profile: ClassVar[Profile] = "transformer"
+
+    def nodes(self) -> list[dbt_manifest.Node]:
+        graph = dbt_manifest.load()
+        return [graph.nodes[uid] for uid in self.node.split(",")]
+
+    def window(self) -> tuple[date, date]:
+        return self.end - timedelta(days=self.days - 1), self.end
+
+    def requires(self) -> list[luigi.Task]:
+        """Every load the selection reads, so all its nodes become ready together (one batch)."""
+        graph = dbt_manifest.load()
+        relations = sorted({r for n in graph.select(self.selection) for r in graph.source_relations(n.unique_id)})
+        first, last = self.window()
+        return [t for relation in relations for t in producers(relation, first, last)]
+
+    def output(self) -> list[MarkerTarget]:
+        return [node_marker(n) for n in self.nodes()]
+
+    def complete(self) -> bool:
+        first, last = self.window()
+        return all(up_to_date(uid, first, last) for uid in self.node.split(","))
+
+    def run(self) -> None:
+        secrets.require("DbtBuild", warehouse().backend)
+        nodes = self.nodes()
+        results = run_dbt(["build", "--select", *(n.name for n in nodes)], self, nightly=self.selection == "nightly")
+        built = [n for n in nodes if results.get(n.unique_id, ("", ""))[0] == "success"]
+        with connect(f"luigi:{self.task_family}:{self.selection}", "transformer") as session:
+            session.ensure_table(marker_table(), MARKER_COLUMNS)
+            with session.transaction():
+                for n in built:
+                    node_marker(n).write(session, None)
+        failed = {uid: r for uid, r in results.items() if r[0] in ("error", "fail", "skipped", "runtime error")}
+        if failed or len(built) < len(nodes):
+            lines = [f"{uid}: {status}: {message}" for uid, (status, message) in sorted(failed.items())]
+            raise DbtError(redact(f"dbt built {len(built)} of {len(nodes)} node(s); failures:\n" + "\n".join(lines)))
+
+
+def up_to_date(unique_id: str, first: date, last: date) -> bool:
+    """Make's rule over markers: built after every parent, and every upstream node up to date."""
+    graph = dbt_manifest.load()
+    memo: dict[str, tuple[bool, datetime | None]] = {}
+
+    def state(uid: str) -> tuple[bool, datetime | None]:
+        """(up to date, newest marker time) of a node or source."""
+        if uid in memo:
+            return memo[uid]
+        if uid in graph.sources:
+            times = [t.output().marker() for t in producers(graph.sources[uid], first, last)]
+            memo[uid] = (True, max((m.inserted for m in times if m), default=None))
+            return memo[uid]
+        node = graph.nodes.get(uid)
+        if node is None:  # tests and other resources are not built here
+            memo[uid] = (True, None)
+            return memo[uid]
+        own = node_marker(node).marker()
+        ok = own is not None
+        for parent in node.parents:
+            parent_ok, parent_time = state(parent)
+            ok = ok and parent_ok and (parent_time is None or own.inserted >= parent_time)
+        memo[uid] = (ok, own.inserted if own else None)
+        return memo[uid]
+
+    return state(unique_id)[0]
+
+
+def run_dbt(args: list[str], task: ReportsProgress, nightly: bool = False) -> dict[str, tuple[str, str]]:
+    """Run dbt, streaming its output to the log and the visualiser; return unique_id -> (status, message)."""
+    project = dbt_manifest.project_dir()
+    env = dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(Path(warehouse().duckdb_dir).resolve()))
+    if nightly:
+        env["SNOWFLAKE_TRANSFORM_WAREHOUSE"] = dbt_settings().nightly_warehouse
+    else:
+        env.setdefault("SNOWFLAKE_TRANSFORM_WAREHOUSE", snowflake_settings().transform_warehouse)
+    command = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project),
+               "--profiles-dir", str(project), "--target", dbt_manifest.dbt_target()]  # fmt: skip
+    results_path = project / "target" / "run_results.json"
+    results_path.unlink(missing_ok=True)
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for raw in proc.stdout or ():  # as it comes, not after exit: a long build is never silent
+            line = redact(raw.rstrip())
+            logger.info("dbt: %s", line)
+            if any(word in line for word in (" OK ", " ERROR ", " PASS ", " FAIL ", " WARN ")):
+                task.report(line[-300:])
+        code = proc.wait()
+    if not results_path.exists():
+        raise DbtError(f"dbt {args[0]} exited {code} before running anything (see the log above)")
+    results = json.loads(results_path.read_text())["results"]
+    return {r["unique_id"]: (r["status"], (r.get("message") or "")[:2000]) for r in results}
+
+
+class DbtBuild(luigi.WrapperTask):
+    """Every node of a selection (frequent, nightly or all) over the loads of the window ending ``end``."""
+
+    selection = luigi.ChoiceParameter(choices=SELECTIONS, default="all", description="Which nodes to build.")
+    end = luigi.DateParameter(default=None, description="Last day of the loads' window (default: yesterday).")
+    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+
+    def requires(self) -> Iterator[luigi.Task]:
+        first, last = CatchUpLoads(end=self.end, days=self.days).window()
+        days = (last - first).days + 1
+        for node in dbt_manifest.load().select(self.selection):
+            yield DbtNode(node=node.unique_id, selection=self.selection, end=last, days=days)
+

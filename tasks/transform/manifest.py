@@ -1,0 +1,104 @@
+"""dbt's manifest, read once per process: nodes, their parents, and the raw tables they read.
+
+The manifest is baked into the image at build time (`dbt parse`); locally it is refreshed with
+`dbt parse` whenever a file of the dbt project is newer than it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from config.settings import dbt as dbt_settings
+from config.settings import warehouse
+
+BUILDABLE = ("model", "seed", "snapshot")
+
+
+@dataclass(frozen=True)
+class Node:
+    unique_id: str
+    name: str
+    resource_type: str
+    relation: str  # database.schema.alias, lower case
+    tags: frozenset[str]
+    parents: tuple[str, ...]  # unique ids of nodes and sources it reads
+
+
+@dataclass(frozen=True)
+class Manifest:
+    nodes: dict[str, Node]
+    sources: dict[str, str]  # source unique id -> relation (database.schema.identifier)
+
+    def select(self, selection: str) -> list[Node]:
+        """frequent: models not tagged nightly; nightly: models tagged nightly and the seeds; all."""
+        chosen = []
+        for node in self.nodes.values():
+            nightly = "nightly" in node.tags or node.resource_type == "seed"
+            if selection == "all" or (selection == "nightly") == nightly:
+                chosen.append(node)
+        return sorted(chosen, key=lambda n: n.unique_id)
+
+    def source_relations(self, unique_id: str) -> set[str]:
+        """Raw tables read by a node, directly or through its ancestors."""
+        found: set[str] = set()
+        stack, seen = [unique_id], set()
+        while stack:
+            uid = stack.pop()
+            if uid in seen:
+                continue
+            seen.add(uid)
+            if uid in self.sources:
+                found.add(self.sources[uid])
+            elif uid in self.nodes:
+                stack.extend(self.nodes[uid].parents)
+        return found
+
+
+def _relation(database: str, schema: str, name: str) -> str:
+    return f"{database}.{schema}.{name}".lower()
+
+
+def project_dir() -> Path:
+    return Path(dbt_settings().project_dir)
+
+
+def dbt_target() -> str:
+    return dbt_settings().target or warehouse().backend
+
+
+def _stale(path: Path) -> bool:
+    if not path.exists():
+        return True
+    built = path.stat().st_mtime
+    project = project_dir()
+    watched = [project / "dbt_project.yml", *project.glob("models/**/*"), *project.glob("macros/**/*"),
+               *project.glob("seeds/**/*"), *project.glob("snapshots/**/*")]  # fmt: skip
+    return any(p.is_file() and p.stat().st_mtime > built for p in watched)
+
+
+@lru_cache(maxsize=1)
+def load() -> Manifest:
+    path = project_dir() / "target" / "manifest.json"
+    if _stale(path):
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run(
+            [str(dbt), "parse", "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir()),
+             "--target", dbt_target(), "--quiet"],
+            check=True,
+        )  # fmt: skip
+    raw = json.loads(path.read_text())
+    nodes = {
+        uid: Node(
+            uid, n["name"], n["resource_type"], _relation(n["database"], n["schema"], n.get("alias") or n["name"]),
+            frozenset(n.get("tags", ())), tuple(n.get("depends_on", {}).get("nodes", ())),
+        )
+        for uid, n in raw["nodes"].items()
+        if n["resource_type"] in BUILDABLE
+    }  # fmt: skip
+    sources = {uid: _relation(s["database"], s["schema"], s["identifier"]) for uid, s in raw["sources"].items()}
+    return Manifest(nodes, sources)
