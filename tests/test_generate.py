@@ -6,20 +6,13 @@ import csv
 import gzip
 import io
 import re
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
 import boto3
 import duckdb
-import pgserver
 import psycopg2
 import pytest
 
@@ -273,32 +266,8 @@ def test_write_files_to_a_folder(dataset: Dataset, tmp_path: Path) -> None:
     assert all((tmp_path / f.key).read_bytes() == f.data for f in dataset.files)
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A real moto server on a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    moto = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
-
-
-def test_write_files_to_s3(dataset: Dataset, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"AWS_ENDPOINT_URL": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+def test_write_files_to_s3(dataset: Dataset, s3_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"AWS_ENDPOINT_URL": s3_server, "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -311,15 +280,6 @@ def test_write_files_to_s3(dataset: Dataset, s3_endpoint: str, monkeypatch: pyte
     assert keys == {f"dev/{f.key}" for f in chosen}
     sample = chosen[-1]
     assert s3.get_object(Bucket="landing", Key=f"dev/{sample.key}")["Body"].read() == sample.data
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    # Not under pytest's basetemp: as root, pgserver runs postgres as user "pgserver", and any pytest session
-    # starting meanwhile resets /tmp/pytest-of-root to mode 0700, locking that user out.
-    server = pgserver.get_server(tempfile.mkdtemp(prefix="devdata-pg-"), cleanup_mode="delete")
-    yield server.get_uri()
-    server.cleanup()
 
 
 def test_write_postgres(dataset: Dataset, postgres_dsn: str) -> None:
