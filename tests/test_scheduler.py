@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import ROOT, free_port
 
+
 @pytest.fixture
 def luigid(tmp_path: Path) -> Iterator[int]:
     """luigid with the project's luigi.cfg (its [scheduler] retry policy), state in a temp folder."""
