@@ -60,23 +60,39 @@ def walk(task: luigi.Task) -> Iterator[tuple[int, luigi.Task, bool]]:
             stack.extend((depth + 1, d) for d in reversed(flatten(t.requires())))
 
 
-def status(roots: Sequence[luigi.Task], out: TextIO = sys.stdout) -> int:
-    """Print what a run would do (like make -n); return the number of tasks that would run."""
+def _state(t: luigi.Task, done: bool, blocked: bool) -> str:
+    if done:
+        return "complete"
+    if isinstance(t, luigi.ExternalTask):
+        return "WAITING for data"
+    if blocked:
+        return "blocked: waits for data upstream"
+    marker = t.output().marker() if isinstance(t, WarehouseTask) else None
+    if marker:
+        return f"provisional: marker of {marker.inserted:%Y-%m-%d %H:%M}, revisited until the day settles"
+    return "missing"
+
+
+def _blocked(t: luigi.Task, done: dict[str, bool], memo: dict[str, bool]) -> bool:
+    """Waits, directly or through its dependencies, for data that has not landed."""
+    if t.task_id not in memo:
+        deps = [d for d in flatten(t.requires()) if not done.get(d.task_id, True)]
+        memo[t.task_id] = any(isinstance(d, luigi.ExternalTask) or _blocked(d, done, memo) for d in deps)
+    return memo[t.task_id]
+
+
+def status(roots: Sequence[luigi.Task], out: TextIO | None = None) -> int:
+    """Print what a run would do (like make -n); return the number of tasks that would run now."""
+    out = out or sys.stdout
     pending = 0
     for root in roots:
-        for depth, t, done in walk(root):
-            external = isinstance(t, luigi.ExternalTask)
-            marker = t.output().marker() if isinstance(t, WarehouseTask) else None
-            if done:
-                state = "complete"
-            elif external:
-                state = "WAITING for data"
-            elif marker:
-                state = f"provisional: marker of {marker.inserted:%Y-%m-%d %H:%M}, revisited until the day settles"
-            else:
-                state = "missing"
-            pending += not (done or external)
-            print(f"{'  ' * depth}{t.task_id}: {state}", file=out)
+        rows = list(walk(root))
+        done = {t.task_id: complete for _, t, complete in rows}
+        memo: dict[str, bool] = {}
+        for depth, t, complete in rows:
+            stuck = not complete and _blocked(t, done, memo)
+            pending += not (complete or stuck or isinstance(t, luigi.ExternalTask))
+            print(f"{'  ' * depth}{t}: {_state(t, complete, stuck)}", file=out)
     print(f"{pending} task(s) would run", file=out)
     return pending
 
@@ -102,8 +118,9 @@ def downstream_of(targets: Sequence[WarehouseTask], roots: Sequence[luigi.Task])
     return list(found.values())
 
 
-def invalidate(selected: Sequence[WarehouseTask], confirm: bool = True, out: TextIO = sys.stdout) -> int:
+def invalidate(selected: Sequence[WarehouseTask], confirm: bool = True, out: TextIO | None = None) -> int:
     """Delete the markers of the tasks (and mark loads' files for replacement); return markers deleted."""
+    out = out or sys.stdout
     print(f"{len(selected)} partition(s):", file=out)
     for t in selected:
         print(f"  {t.update_id()}", file=out)
@@ -112,6 +129,7 @@ def invalidate(selected: Sequence[WarehouseTask], confirm: bool = True, out: Tex
         return 0
     with connect("ops:invalidate") as session:
         session.ensure_bookkeeping()
+        session.ensure_table(markers.marker_table(), markers.MARKER_COLUMNS)
         with session.transaction():
             for t in selected:
                 t.invalidate(session)
@@ -120,8 +138,9 @@ def invalidate(selected: Sequence[WarehouseTask], confirm: bool = True, out: Tex
     return deleted
 
 
-def backfill(batches: Sequence[Sequence[luigi.Task]], workers: int = 1, out: TextIO = sys.stderr) -> bool:
+def backfill(batches: Sequence[Sequence[luigi.Task]], workers: int = 1, out: TextIO | None = None) -> bool:
     """Run batch after batch (a day each) with a progress bar on stderr; True when all succeeded."""
+    out = out or sys.stderr
     ok = True
     width = 40
     for n, batch in enumerate(batches, start=1):
