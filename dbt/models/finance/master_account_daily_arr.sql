@@ -1,0 +1,1 @@
+{{ arr_daily_rollup('master_account_sfid') }}

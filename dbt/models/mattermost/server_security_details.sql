@@ -1,0 +1,74 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='date',
+    on_schema_change='fail',
+) }}
+-- Active users per server and complete day, from the security checks of real production servers.
+
+with checks as (
+    select *
+    from {{ ref('security') }} as security
+    where not dev_build
+      and not ran_tests
+      and version like '_.%._._.%._'
+      and user_count >= active_user_count
+      and id is not null
+      and logdate <= {{ dbt.dateadd('day', -1, run_date()) }}
+      {%- if var('excluded_security_ips') %}
+      and ip_address not in ('{{ var("excluded_security_ips") | join("', '") }}')
+      {%- endif %}
+      and not exists (
+          select 1 from {{ ref('excludable_servers') }} as excluded
+          where excluded.server_id = security.id
+      )
+      and {{ rebuild_days_filter(ref('security'), 'logdate', 'loaded_at', 'date') }}
+),
+
+latest as (
+    select
+        id,
+        logdate,
+        ip_address,
+        version,
+        db,
+        os,
+        enterprise_ready,
+        location,
+        user_count,
+        team_count
+    from checks
+    qualify row_number() over (partition by id, logdate order by timestamp desc, ip_address desc) = 1
+),
+
+daily as (
+    select
+        id,
+        logdate,
+        max(active_user_count) as active_user_count,
+        count(*) as occurrences,
+        count(distinct ip_address) as ip_count,
+        max(loaded_at) as loaded_at
+    from checks
+    group by id, logdate
+)
+
+select
+    daily.id as server_id,
+    daily.logdate as date,
+    daily.active_user_count,
+    latest.user_count,
+    latest.team_count,
+    latest.ip_address,
+    latest.version,
+    latest.db,
+    latest.os,
+    latest.enterprise_ready,
+    latest.location,
+    daily.occurrences,
+    daily.ip_count,
+    daily.loaded_at
+from daily
+join latest
+    on latest.id = daily.id
+    and latest.logdate = daily.logdate

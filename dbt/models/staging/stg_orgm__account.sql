@@ -1,0 +1,1 @@
+{{ orgm_live_rows('account') }}

@@ -1,0 +1,128 @@
+"""The snowflake target's SQL, checked without a Snowflake account. The project is compiled for the snowflake
+target inside fakesnow, which only answers dbt's metadata queries (the incremental tables are created first, so
+the incremental branches compile too). Every compiled statement must parse as Snowflake SQL, no DuckDB-only
+function may leak into it, and the JavaScript of the url_decode UDF must decode exactly like the DuckDB macro."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+
+from tests.dbt.conftest import DBT_DIR
+
+COMPILE = """
+import sys
+import fakesnow
+import snowflake.connector
+from dbt.cli.main import dbtRunner
+
+project = sys.argv[1]
+with fakesnow.patch():
+    con = snowflake.connector.connect(database="ANALYTICS")
+    for schema, table, day in [
+        ("events", "security", "logdate"), ("mattermost", "server_security_details", "date"),
+        ("mattermost", "server_daily_details", "date"), ("releases", "downloads", "logdate"),
+        ("push_proxy", "notifications_hourly", "date"),
+    ]:
+        con.cursor().execute(f"create schema if not exists analytics.{schema}")
+        con.cursor().execute(f"create table analytics.{schema}.{table} ({day} date, loaded_at timestamp)")
+    result = dbtRunner().invoke([
+        "compile", "--project-dir", project, "--profiles-dir", project, "--target", "snowflake", "--threads", "1",
+        "--vars", "{google_analytics_integrations: [docs, mattermost_com]}",
+    ])
+sys.exit(0 if result.success else 1)
+"""
+DUCKDB_ONLY = [
+    r"\bregexp_matches\(", r"\bregexp_extract\(", r"\bstrftime\(", r"\bepoch_ms\(", r"\btry\(", r"\btimezone\(",
+    r"(?<!util\.)\burl_decode\(", r"\binterval\b", r"\bstring_split\(",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project_dir = tmp_path_factory.mktemp("snowflake") / "dbt"
+    shutil.copytree(DBT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    env = os.environ | {
+        "SNOWFLAKE_ACCOUNT": "test_account",
+        "SNOWFLAKE_TRANSFORM_USER": "transformer",
+        "SNOWFLAKE_TRANSFORM_PASSWORD": "not-a-secret",
+        "DO_NOT_TRACK": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", COMPILE, str(project_dir)],
+        cwd=project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    return project_dir / "target" / "compiled" / "bizops"
+
+
+def compiled_sql(compiled: Path) -> dict[str, str]:
+    files = {str(p.relative_to(compiled)): p.read_text() for p in compiled.rglob("*.sql")}
+    return {name: sql for name, sql in files.items() if name != "analyses/udfs.sql"}
+
+
+def test_every_compiled_statement_parses_as_snowflake(compiled: Path) -> None:
+    files = compiled_sql(compiled)
+    assert len(files) > 100  # models, the incremental branches, tests
+    for name, sql in files.items():
+        sqlglot.parse(sql, read="snowflake", error_level=sqlglot.ErrorLevel.RAISE)  # raises with the file's error
+        assert "is_incremental" not in sql, name
+
+
+def test_no_duckdb_only_function_reaches_snowflake(compiled: Path) -> None:
+    for name, sql in compiled_sql(compiled).items():
+        for pattern in DUCKDB_ONLY:
+            assert not re.search(pattern, sql, re.I), f"{pattern} in {name}"
+
+
+def test_dialect_macros_render_snowflake_forms(compiled: Path) -> None:
+    models = compiled / "models"
+    security = (models / "events" / "security.sql").read_text()
+    assert "ANALYTICS.util.url_decode(nullif(cs_uri_query, '-'))" in security
+    assert "regexp_substr(query, '(^|&)auc=([^&]*)', 1, 1, 'e', 2)" in security
+    assert "regexp_instr(" in security
+    assert (
+        "to_timestamp_ntz(cast(try_cast(issuedat as bigint) as number(38, 0)), 3)"
+        in (models / "staging" / "stg_licenses__snapshots.sql").read_text()
+    )
+    assert "to_varchar(month, 'YYYY-MM')" in (models / "finance" / "account_monthly_arr_deltas.sql").read_text()
+    incremental = (models / "mattermost" / "server_security_details.sql").read_text()
+    assert "from ANALYTICS.mattermost.server_security_details" in incremental  # the rebuild-days filter
+    assert "convert_timezone('UTC', current_timestamp())" in incremental
+
+
+URL_DECODE_CASES = [
+    "a%253Db", "%E2%82%AC", "%e2%82%ac", "%FF", "a%2", "a%zz", "plain+text", "%41%42", "%C3%A9%41",
+    "mixed %E2%82%AC and %FF", "%E2%82", "", "id=q8pz&os=linux%26arm%3D64",
+]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the Snowflake UDF's JavaScript")
+def test_snowflake_url_decode_udf_matches_duckdb(compiled: Path) -> None:
+    ddl = (compiled / "analyses" / "udfs.sql").read_text()
+    body = re.search(r"\$\$(.*)\$\$", ddl, re.S).group(1)
+    script = (
+        f"function url_decode(S) {{{body}}}\nconsole.log(JSON.stringify(JSON.parse(process.argv[1]).map(url_decode)));"
+    )
+    done = subprocess.run(
+        ["node", "-e", script, json.dumps(URL_DECODE_CASES)], capture_output=True, text=True, timeout=60, check=True
+    )
+    with duckdb.connect() as con:
+        expected = [
+            con.execute("select coalesce(try(url_decode(?)), ?)", [case, case]).fetchone()[0]
+            for case in URL_DECODE_CASES
+        ]
+    assert json.loads(done.stdout) == expected
