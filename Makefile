@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | md5sum | cut -c1-12)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo test lint luigid lock clean
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.lock | md5sum | cut -c1-12)
+
+.PHONY: setup tools demo test lint luigid k8s lock clean
 
 setup: $(STAMP)
 
@@ -14,12 +17,20 @@ $(STAMP): requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
+## checkov and hadolint for tests/test_k8s.py, in their own venv (checkov's pins clash with requirements.lock).
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): requirements-tools.lock
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.lock
+	rm -f $(TOOLS)/.installed-* && touch $@
+
 ## Generate a week of sample data and run the whole pipeline on the embedded warehouse.
 demo: setup
 	$(BIN)/python -m devdata.demo
 
 ## Lint and run every test (what CI runs).
-test: setup lint
+test: setup tools lint
 	$(BIN)/pytest
 
 lint: setup
@@ -29,6 +40,10 @@ lint: setup
 luigid: setup
 	mkdir -p data/luigid
 	$(BIN)/luigid --port 8082 --state-path data/luigid/state.pickle --logdir data/luigid
+
+## Regenerate k8s/ from config/schedules.py and config/secrets.py (make test fails while k8s/ is stale).
+k8s: setup
+	$(BIN)/python -m ops.k8s generate
 
 ## Re-resolve the pinned dependencies from pyproject.toml into requirements.lock.
 lock:
