@@ -35,7 +35,7 @@ from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import ParameterVisibility
 
 from config import secrets
-from config.settings import warehouse
+from config.settings import kubernetes, warehouse
 from ops import k8s
 
 # Luigi's CLI configures only the luigi-interface logger, so a child of it is what shows in the Luigi log.
@@ -50,45 +50,6 @@ FATAL_WAITING = frozenset(
 )
 LOG_TAIL_LINES = 20  # the pod's last log lines go into the failure message (and so into the alert)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-
-
-class kubernetes(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
-    run_in_pods = luigi.BoolParameter(
-        default=False,
-        description="Run RunInPod tasks as Kubernetes Jobs (production); false runs them in this process.",
-    )
-    api_url = luigi.Parameter(
-        default="https://kubernetes.default.svc", description="Kubernetes API server (in-cluster default)."
-    )
-    token_path = luigi.Parameter(default=f"{SA_DIR}/token", description="Service account token (bearer).")
-    ca_path = luigi.Parameter(
-        default=f"{SA_DIR}/ca.crt", description="CA bundle that verifies the API server's certificate."
-    )
-    namespace = luigi.OptionalParameter(
-        default=None, description="Namespace of the Jobs; unset = this pod's own (from the service account)."
-    )
-    image = luigi.OptionalParameter(
-        default=None, description="Image of the Jobs; unset = the image of the pod this worker runs in."
-    )
-    service_account = luigi.Parameter(
-        default=k8s.TASK_SERVICE_ACCOUNT, description="Service account of the task pods (no API token is mounted)."
-    )
-    pod_start_timeout_seconds = luigi.FloatParameter(
-        default=600.0,
-        description="A Job whose container has not started by then fails (no node, quota, image pull...).",
-    )
-    poll_seconds = luigi.FloatParameter(default=5.0, description="Interval between status checks of a Job.")
-    request_timeout_seconds = luigi.FloatParameter(
-        default=30.0, description="Timeout of one API request; a quiet log stream reconnects after it."
-    )
-    api_retries = luigi.IntParameter(
-        default=4,
-        description="Extra attempts of an API request after a connection error, timeout, 429 or 5xx, waiting "
-        "poll_seconds and doubling (a control-plane blip must not fail a running task).",
-    )
-    ttl_seconds_after_finished = luigi.IntParameter(
-        default=3600, description="Kubernetes deletes a finished Job after this long if its worker did not."
-    )
 
 
 class RunInPodError(RuntimeError):
