@@ -17,7 +17,7 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 
-COPY luigi.cfg ./
+COPY luigi.cfg logging.ini ./
 COPY config/ config/
 COPY targets/ targets/
 COPY tasks/ tasks/

@@ -41,7 +41,6 @@ from ops import k8s
 # Luigi's CLI configures only the luigi-interface logger, so a child of it is what shows in the Luigi log.
 logger = logging.getLogger("luigi-interface.kubernetes")
 
-SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 TASK_POD_ENV = "BIZOPS_TASK_POD"  # set in a task's own pod: its tasks run in-process, never as further Jobs
 NAME_MAX = 63  # a Job's name is also the value of its pods' job-name label
 # Waiting reasons that do not resolve by themselves: fail now rather than at the timeout.
