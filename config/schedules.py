@@ -55,7 +55,8 @@ SCHEDULES: tuple[Schedule, ...] = (
         cpu="1", memory="2Gi", description="dbt build of every model not tagged nightly, then the write-back queue.",
     ),
     Schedule(
-        "dbt-nightly", "0 7 * * *", "DbtBuild", ("--selection", "nightly", "--checks"), secrets.DBT, cpu="2", memory="4Gi",
+        "dbt-nightly", "0 7 * * *", "DbtBuild", ("--selection", "nightly", "--checks"), secrets.DBT,
+        cpu="2", memory="4Gi",
         description="Seeds, then the models tagged nightly on the large warehouse; tests and source freshness.",
     ),
     Schedule(

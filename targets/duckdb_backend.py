@@ -11,9 +11,11 @@ import itertools
 import os
 import random
 import tempfile
+import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,11 @@ from config.settings import warehouse
 from targets import identifiers
 from targets.formats import CopySpec, FileResult, Reject, StagedFile
 from targets.landing import local_copy
-from targets.warehouse import Session, UnreadableFileError
+from targets.warehouse import CopyResult, Session, UnreadableFileError
 
 MAX_LINE_BYTES = 2_000_000
+MAX_CSV_LINE_BYTES = 2_097_152  # a row of a table extract (long text fields, quoted newlines): DuckDB default
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 _scan_ids = itertools.count()
 
 
@@ -51,6 +55,22 @@ def _connect_with_retry(dbdir: Path, databases: Sequence[str], timeout: float) -
             time.sleep(random.uniform(0.05, 0.3))
 
 
+def _column_type(duckdb_type: str) -> str:
+    """DuckDB's catalog type as one of targets.warehouse.COLUMN_TYPES."""
+    t = duckdb_type.upper().replace(" ", "")
+    if t in _INTEGERS:
+        return "BIGINT"
+    if t in ("DOUBLE", "FLOAT", "REAL"):
+        return "DOUBLE"
+    if t.startswith("DECIMAL("):
+        return t
+    if t in ("BOOLEAN", "DATE"):
+        return t
+    if t.startswith("TIMESTAMP"):
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
 def _physical_line(ordinal: int, header_lines: int, skipped: Sequence[int]) -> int:
     """The file line of the ordinal-th data row, given header lines and the lines the reader rejected."""
     line = ordinal + header_lines
@@ -71,10 +91,13 @@ def _result(name: str, loaded: int, rejects: Sequence[Reject]) -> FileResult:
 
 class DuckDBSession(Session):
     backend = "duckdb"
+    # Files per transaction: each commit writes the WAL and syncs it, so one per file would dominate, and
+    # bigger transactions let DuckDB write whole row groups directly (bench/loads.py).
+    copy_batch_size = 24
 
-    def __init__(self, query_tag: str):
+    def __init__(self, query_tag: str, connection: duckdb.DuckDBPyConnection | None = None):
         super().__init__(query_tag)
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con = connection
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -89,6 +112,31 @@ class DuckDBSession(Session):
     def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         cur = self.con.execute(sql, list(params))
         return cur.fetchall() if cur.description else []
+
+    def _each_unit(
+        self, load: Callable[[Session, Sequence[StagedFile], bool], CopyResult], units: list[tuple[list, bool]]
+    ) -> Iterator[CopyResult]:
+        """Files load concurrently, each unit in its own transaction on its own connection to the same
+        database (DuckDB appends to one table from several transactions without conflict)."""
+        threads = min(warehouse().copy_threads, len(units))
+        if threads <= 1:
+            yield from super()._each_unit(load, units)
+            return
+        local = threading.local()
+        cursors: list[DuckDBSession] = []
+
+        def run(unit: tuple[list, bool]) -> CopyResult:
+            if not hasattr(local, "session"):
+                local.session = DuckDBSession(self.query_tag, connection=self.con.cursor())
+                cursors.append(local.session)
+            return load(local.session, *unit)
+
+        try:
+            with ThreadPoolExecutor(threads, thread_name_prefix="copy") as pool:
+                yield from pool.map(run, units)
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def _copy_batch(
         self, spec: CopySpec, files: Sequence[StagedFile], force: bool
@@ -144,14 +192,15 @@ class DuckDBSession(Session):
         ]  # fmt: skip
         if fmt.comment:
             options.append(f"comment = {_literal(fmt.comment)}")
-        # Read into a scratch table first: a line missing fields stays NULL-padded there and goes to the
-        # rejects; extra trailing fields (newer CloudFront) are read and dropped.
+        # One pass: every line lands, a line missing fields NULL-padded (null_padding), extra trailing fields
+        # (newer CloudFront) are read and dropped. RETURNING says which rows lack fields; those rare ones are
+        # then moved to the rejects.
         keep = [f"c{i}" for i in range(len(fmt.columns))]
-        last = keep[-1]
-        self.execute(
-            "CREATE OR REPLACE TEMP TABLE _copy_batch AS "
-            f"SELECT row_number() OVER () AS _row, {', '.join(keep)} FROM read_csv(?, {', '.join(options)})",
-            (path,),
+        flags = self.execute(
+            f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
+            f"SELECT {', '.join(keep)}, ?, row_number() OVER (), CURRENT_TIMESTAMP "
+            f"FROM read_csv(?, {', '.join(options)}) RETURNING {fmt.columns[-1]} IS NULL",
+            (name, path),
         )
         reader_rejects = self.execute(
             f"SELECT line, any_value(csv_line), string_agg(DISTINCT error_type || ': ' || error_message, '; ') "
@@ -159,16 +208,14 @@ class DuckDBSession(Session):
         )
         self.execute(f"DROP TABLE IF EXISTS {scan}")
         self.execute(f"DROP TABLE IF EXISTS {scan}_scan")
-        loaded = self.execute(
-            f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
-            f"SELECT {', '.join(keep)}, ?, _row, CURRENT_TIMESTAMP FROM _copy_batch WHERE {last} IS NOT NULL",
-            (name,),
-        )[0][0]
-        short = self.execute(
-            f"SELECT _row, concat_ws(?, {', '.join(keep)}) FROM _copy_batch WHERE {last} IS NULL ORDER BY _row",
-            (fmt.delimiter,),
-        )
-        self.execute("DROP TABLE _copy_batch")
+        short = []
+        if any(missing for (missing,) in flags):
+            short = self.execute(
+                f"DELETE FROM {spec.table} WHERE _file = ? AND {fmt.columns[-1]} IS NULL "
+                f"RETURNING _row, concat_ws({_literal(fmt.delimiter)}, {', '.join(fmt.columns)})",
+                (name,),
+            )
+        loaded = len(flags) - len(short)
         skipped_lines = [int(r[0]) for r in reader_rejects]
         rejects = [Reject(name, int(line), text, error) for line, text, error in reader_rejects] + [
             Reject(
@@ -177,9 +224,60 @@ class DuckDBSession(Session):
                 text,
                 f"MISSING FIELDS: expected {len(fmt.columns)} fields",
             )
-            for row, text in short
+            for row, text in sorted(short)
         ]
-        return _result(name, int(loaded), rejects), rejects
+        return _result(name, loaded, rejects), rejects
+
+    # -- tables as files ---------------------------------------------------------------------------------
+    def _catalog_types(self, table: str) -> list[tuple[str, str]]:
+        db, schema, name = identifiers.split_table(table)
+        return [
+            (str(c).lower(), str(t))
+            for c, t in self.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE lower(database_name) = lower(?) "
+                "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?) ORDER BY column_index",
+                (db, schema, name),
+            )
+        ]
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]:
+        return [(name, _column_type(t)) for name, t in self._catalog_types(table)]
+
+    def _create_scratch(self, beside: str, columns_sql: str) -> str:
+        """A temporary table: private to this connection, gone with it even after a crash."""
+        name = f"_scratch_{identifiers.split_table(beside)[2]}"
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns_sql})")
+        return f"temp.main.{name}"
+
+    def load_csv(self, table: str, columns: Sequence[str], path: str | Path) -> int:
+        types = dict(self._catalog_types(table))
+        cols = [identifiers.check(c, 1).lower() for c in columns]
+        missing = [c for c in cols if c not in types]
+        if missing:
+            raise ValueError(f"load_csv: {table} has no column(s) {', '.join(missing)}")
+        struct = ", ".join(f"{_literal(c)}: {_literal(types[c])}" for c in cols)
+        options = (
+            f"columns = {{{struct}}}, header = false, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', nullstr = '', allow_quoted_nulls = false, strict_mode = true, "
+            f"max_line_size = {MAX_CSV_LINE_BYTES}"
+        )
+        names = ", ".join(cols)
+        # Rows need no order: let DuckDB parse and insert on every thread.
+        self.execute("SET preserve_insertion_order = false")
+        try:
+            sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM read_csv(?, {options})"
+            loaded = self.execute(sql, (str(path),))
+        finally:
+            self.execute("RESET preserve_insertion_order")
+        return int(loaded[0][0])
+
+    def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:
+        names = ", ".join(identifiers.check(c, 1) for c in columns)
+        written = self.execute(
+            f"COPY (SELECT {names} FROM {identifiers.check(table, 3)}) TO {_literal(str(path))} "
+            "(FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+        )
+        return int(written[0][0])
 
     def close(self) -> None:
         if self._con is not None:

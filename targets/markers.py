@@ -1,4 +1,5 @@
-"""Marker-table targets: each completed partition of a task is one row in the warehouse's marker table.
+"""Marker-table targets: each completed partition of a task is one row in a marker table - the warehouse's
+by default, or another database's through a ``MarkerStore`` (e.g. the Postgres jobs' table beside their data).
 
 ``exists()`` is answered from one snapshot of the marker table per process (re-read on a miss at most
 every ``[warehouse] marker_refresh_seconds``), never one query per task. The snapshot is keyed by pid:
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import luigi
 
@@ -62,17 +64,54 @@ class Marker:
     row_count: int | None
 
 
+class MarkerStore:
+    """Where a marker table lives. The session given to ``MarkerTarget.write`` and ``delete_markers`` is one
+    of the store's database: ``execute(sql, params)`` with ``placeholder`` marks, and ``ensure_table``."""
+
+    placeholder = "?"
+
+    def table(self) -> str:
+        raise NotImplementedError
+
+    def key(self) -> str:
+        """Identifies the table among every store of the process (the snapshot cache key)."""
+        return self.table()
+
+    def read(self) -> list[tuple]:
+        """Every marker as (update_id, target_table, inserted, row_count); creates the table if missing."""
+        raise NotImplementedError
+
+    def ensure(self, session: Any) -> None:
+        """Create the marker table if missing; DDL, outside transactions."""
+        session.ensure_table(self.table(), MARKER_COLUMNS)
+
+
+class WarehouseMarkers(MarkerStore):
+    """The warehouse's marker table, [warehouse] marker_table (the default store)."""
+
+    def table(self) -> str:
+        return marker_table()
+
+    def read(self) -> list[tuple]:
+        table = self.table()
+        with connect(f"markers:{table}") as session:
+            session.ensure_table(table, MARKER_COLUMNS)
+            return session.execute(f"SELECT update_id, target_table, inserted, row_count FROM {table}")
+
+
+WAREHOUSE = WarehouseMarkers()
+
+
 class _Snapshot:
-    def __init__(self, table: str):
+    def __init__(self, table: str, store: MarkerStore = WAREHOUSE):
         self.table = table
+        self.store = store
         self.rows: dict[str, Marker] = {}
         self.read_at = float("-inf")
         self.lock = threading.Lock()
 
     def refresh(self) -> None:
-        with connect(f"markers:{self.table}") as session:
-            session.ensure_table(self.table, MARKER_COLUMNS)
-            rows = session.execute(f"SELECT update_id, target_table, inserted, row_count FROM {self.table}")
+        rows = self.store.read()
         self.rows = {r[0]: Marker(*r) for r in rows}
         self.read_at = time.monotonic()
 
@@ -92,11 +131,10 @@ def marker_table() -> str:
     return identifiers.check(warehouse().marker_table, 3)
 
 
-def snapshot() -> _Snapshot:
-    table = marker_table()
-    key = (os.getpid(), table)
+def snapshot(store: MarkerStore = WAREHOUSE) -> _Snapshot:
+    key = (os.getpid(), store.key())
     if key not in _snapshots:
-        _snapshots[key] = _Snapshot(table)
+        _snapshots[key] = _Snapshot(store.table(), store)
     return _snapshots[key]
 
 
@@ -109,44 +147,51 @@ class MarkerTarget(luigi.Target):
     """Complete when its marker row exists - and, for a partition whose files may still land late,
     when that row was written after ``settles_at`` (until then each run picks up what arrived)."""
 
-    def __init__(self, update_id: str, target_table: str, settles_at: datetime | None = None):
+    def __init__(
+        self, update_id: str, target_table: str, settles_at: datetime | None = None, store: MarkerStore = WAREHOUSE
+    ):
         self.update_id = update_id
         self.target_table = target_table
         self.settles_at = settles_at
+        self.store = store
 
     def __repr__(self) -> str:
         return f"MarkerTarget({self.update_id})"
 
     def marker(self) -> Marker | None:
-        return snapshot().get(self.update_id)
+        return snapshot(self.store).get(self.update_id)
 
     def exists(self) -> bool:
         found = self.marker()
         return found is not None and (self.settles_at is None or found.inserted >= self.settles_at)
 
-    def write(self, session: Session, row_count: int | None) -> None:
+    def write(self, session: Session, row_count: int | None, at: datetime | None = None) -> None:
         """Record completion; call inside the transaction that holds the data (or after it, when the
-        load is replayable). The process snapshot learns it at once."""
-        table = snapshot().table
-        now = utcnow()
-        session.execute(f"DELETE FROM {table} WHERE update_id = ?", (self.update_id,))
+        load is replayable). The process snapshot learns it at once. ``session`` is one of the store's
+        database (a warehouse Session for the default store). Markers written together share ``at``, so
+        none looks older than another of the same batch."""
+        snap = snapshot(self.store)
+        table, p = snap.table, self.store.placeholder
+        now = at or utcnow()
+        session.execute(f"DELETE FROM {table} WHERE update_id = {p}", (self.update_id,))
         session.execute(
             f"INSERT INTO {table} (update_id, target_table, inserted, run_id, row_count, code_version) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            f"VALUES ({', '.join([p] * 6)})",
             (self.update_id, self.target_table, now, run_id(), row_count, code_version()),
         )
-        snapshot().rows[self.update_id] = Marker(self.update_id, self.target_table, now, row_count)
+        snap.rows[self.update_id] = Marker(self.update_id, self.target_table, now, row_count)
 
 
-def delete_markers(session: Session, update_ids: list[str]) -> int:
-    """Remove markers so the next run redoes exactly those partitions (the ops 'invalidate')."""
+def delete_markers(session: Session, update_ids: list[str], store: MarkerStore = WAREHOUSE) -> int:
+    """Remove markers so the next run redoes exactly those partitions (the ops 'invalidate'). DML only:
+    call it inside the caller's transaction, the marker table existing."""
     if not update_ids:
         return 0
-    table = snapshot().table
-    session.ensure_table(table, MARKER_COLUMNS)
-    marks = ", ".join("?" for _ in update_ids)
+    snap = snapshot(store)
+    table = snap.table
+    marks = ", ".join(store.placeholder for _ in update_ids)
     existing = session.execute(f"SELECT count(*) FROM {table} WHERE update_id IN ({marks})", update_ids)[0][0]
     session.execute(f"DELETE FROM {table} WHERE update_id IN ({marks})", update_ids)
     for uid in update_ids:
-        snapshot().rows.pop(uid, None)
+        snap.rows.pop(uid, None)
     return int(existing)

@@ -10,14 +10,17 @@ lines are counted by COPY (ON_ERROR=CONTINUE), which reports the first error of 
 
 from __future__ import annotations
 
+import secrets as secrets_module
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from config import secrets
 from config.settings import snowflake as snowflake_settings
 from targets import identifiers
 from targets.formats import CopySpec, FileFormat, FileResult, Reject, StagedFile
-from targets.warehouse import Profile, Session
+from targets.warehouse import STATS, Profile, Session, csv_field
+from targets.warehouse import column_type as warehouse_column_type
 
 COPY_RESULT_COLUMNS = (
     "file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error",
@@ -114,6 +117,57 @@ def short_rows_sql(spec: CopySpec, files: Sequence[str]) -> tuple[str, str]:
     return select, f"DELETE FROM {spec.table} WHERE {where}"
 
 
+# How load_csv reads the extracts: RFC 4180, an empty unquoted field is NULL and "" an empty string,
+# backslashes are data (Postgres' CSV never escapes with them). A row with the wrong number of fields
+# (ERROR_ON_COLUMN_COUNT_MISMATCH, TRUE by default) or any other bad row aborts the whole load.
+CSV_FILE_FORMAT = (
+    "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' "
+    "ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()"
+)
+
+
+def put_sql(path: str | Path, stage_path: str) -> str:
+    """PUT a local file to a stage folder (the connector compresses it to .gz on the way)."""
+    local = str(Path(path).resolve())
+    if "'" in local:
+        raise ValueError(f"PUT: unsupported character in local path {local!r}")
+    return f"PUT 'file://{local}' {stage_path} AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4"
+
+
+def table_stage(table: str, folder: str) -> str:
+    """A folder of the table's own internal stage (@db.schema.%table/folder/): it goes when the table goes."""
+    db, schema, name = identifiers.split_table(table)
+    identifiers.check(folder, 1)
+    return f"@{db}.{schema}.%{name}/{folder}/"
+
+
+def load_copy_sql(table: str, columns: Sequence[str], stage_path: str) -> str:
+    """COPY the files of a stage folder into the table; PURGE removes them once loaded."""
+    names = ", ".join(identifiers.check(c, 1) for c in columns)
+    return (
+        f"COPY INTO {identifiers.check(table, 3)} ({names}) FROM {stage_path} "
+        f"FILE_FORMAT = ({CSV_FILE_FORMAT}) ON_ERROR = ABORT_STATEMENT PURGE = TRUE"
+    )
+
+
+def column_type(data_type: str, precision: int | None, scale: int | None) -> str:
+    """Snowflake's INFORMATION_SCHEMA type as one of targets.warehouse.COLUMN_TYPES."""
+    t = data_type.upper()
+    if t in ("NUMBER", "DECIMAL", "NUMERIC"):
+        p, s = int(precision or 38), int(scale or 0)
+        return "BIGINT" if s == 0 and (p <= 18 or p == 38) else f"DECIMAL({p},{s})"
+    if t in ("FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8", "DOUBLE PRECISION"):
+        return "DOUBLE"
+    if t in ("BOOLEAN", "DATE"):
+        return t
+    if t.startswith("TIMESTAMP"):
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+SQL_TYPES = {"BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "TIMESTAMP": "TIMESTAMP_NTZ"}
+
+
 class SnowflakeSession(Session):
     backend = "snowflake"
     copy_batch_size = MAX_FILES_PER_COPY
@@ -187,6 +241,61 @@ class SnowflakeSession(Session):
             if r.errors_seen and r.status == "LOADED":
                 r.status = "PARTIALLY_LOADED"
         return results, rejects
+
+    # -- tables as files ---------------------------------------------------------------------------------
+    def sql_type(self, type_name: str) -> str:
+        t = warehouse_column_type(type_name)
+        if t.startswith("DECIMAL("):
+            return "NUMBER" + t[len("DECIMAL") :]
+        return SQL_TYPES.get(t, t)
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]:
+        db, schema, name = identifiers.split_table(table)
+        rows = self.execute(
+            f"SELECT column_name, data_type, numeric_precision, numeric_scale FROM {db}.information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            (schema.upper(), name.upper()),
+        )
+        return [(str(c).lower(), column_type(t, p, s)) for c, t, p, s in rows]
+
+    def _create_scratch(self, beside: str, columns_sql: str) -> str:
+        """A transient table beside the target, under a name of its own (concurrent runs never share one),
+        without Time Travel; dropped on exit. Its table stage holds the files loaded into it."""
+        db, schema, table = identifiers.split_table(beside)
+        name = f"{db}.{schema}._scratch_{table}_{secrets_module.token_hex(4)}"
+        self.execute(f"CREATE TRANSIENT TABLE {name} ({columns_sql}) DATA_RETENTION_TIME_IN_DAYS = 0")
+        return name
+
+    def load_csv(self, table: str, columns: Sequence[str], path: str | Path) -> int:
+        if Path(path).stat().st_size == 0:
+            return 0
+        stage_path = table_stage(table, f"load_{secrets_module.token_hex(6)}")
+        self.execute(put_sql(path, stage_path))
+        rows = self.execute(load_copy_sql(table, columns, stage_path))
+        results = parse_copy_results(rows, self._last_columns)
+        failed = [r for r in results if r.status != "LOADED" or r.errors_seen]
+        if failed:
+            detail = "; ".join(f"{r.file}: {r.status}, line {r.first_error_line}: {r.first_error}" for r in failed)
+            raise RuntimeError(f"load_csv into {table} failed: {detail}")
+        return sum(r.rows_loaded for r in results)
+
+    def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:
+        """Through the cursor in batches: the write-back tables are small enough that a stage + GET round
+        trip would cost more than it saves."""
+        names = ", ".join(identifiers.check(c, 1) for c in columns)
+        STATS["SELECT"] += 1
+        STATS["total"] += 1
+        cur = self.con.cursor()
+        written = 0
+        try:
+            cur.execute(f"SELECT {names} FROM {identifiers.check(table, 3)}")
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                while batch := cur.fetchmany(fetch_rows):
+                    out.writelines(",".join(csv_field(v) for v in row) + "\n" for row in batch)
+                    written += len(batch)
+        finally:
+            cur.close()
+        return written
 
     def close(self) -> None:
         if self._con is not None:

@@ -2,18 +2,23 @@
 
 Tasks talk to a ``Session``: execute SQL with bind parameters (qmark style, ``?``, on both backends),
 run a transaction, make sure a table exists, and ``copy`` staged files into a raw table with per-file
-results. They never branch on the backend.
+results. Tables are also moved as local CSV files (``load_csv``, ``unload_csv``), staged through a
+private ``scratch_table``, and described with the column types of ``COLUMN_TYPES``. They never branch
+on the backend.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from config.settings import warehouse
@@ -26,6 +31,39 @@ logger = logging.getLogger("bizops.warehouse")
 STATS: collections.Counter[str] = collections.Counter()
 
 Profile = Literal["loader", "transformer"]
+
+# The column types Sessions report (table_columns) and accept (ensure_columns, scratch_table); each backend
+# spells them its own way (sql_type: Snowflake NUMBER(p,s), FLOAT, TIMESTAMP_NTZ) and reads anything
+# else as VARCHAR.
+COLUMN_TYPES = ("VARCHAR", "BIGINT", "DOUBLE", "DECIMAL(p,s)", "BOOLEAN", "DATE", "TIMESTAMP")
+_COLUMN_TYPE = re.compile(r"^(VARCHAR|BIGINT|DOUBLE|BOOLEAN|DATE|TIMESTAMP|DECIMAL\((\d{1,2}),(\d{1,2})\))$")
+
+
+def column_type(name: str) -> str:
+    """A type of COLUMN_TYPES, validated (it reaches DDL text)."""
+    t = name.upper().replace(" ", "")
+    if not _COLUMN_TYPE.match(t):
+        raise ValueError(f"unsupported column type {name!r}: expected one of {', '.join(COLUMN_TYPES)}")
+    return t
+
+
+def csv_field(value: Any) -> str:
+    """One value in the CSV dialect of load_csv/unload_csv (RFC 4180; NULL = empty unquoted field, text
+    always quoted, so an empty string is two quotes; timestamps as ISO text in UTC)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
 
 INVALIDATED = "INVALIDATED"  # load-history status: reload this file, replacing its rows
 LOAD_HISTORY = "raw.pipeline.load_history"
@@ -50,6 +88,9 @@ class UnreadableFileError(Exception):
         super().__init__(f"{file.path}: {message}")
         self.file = file
         self.message = message
+
+
+CopyResult = tuple[list[FileResult], list[Reject]]
 
 
 @dataclass
@@ -144,22 +185,19 @@ class Session(ABC):
         size = self.copy_batch_size
         units = [(new[i : i + size], False) for i in range(0, len(new), size)]
         units += [(replace[i : i + size], True) for i in range(0, len(replace), size)]
-        for done, (batch, replacing) in enumerate(units):
-            try:
-                with self.transaction():
-                    self._forget(spec.table, batch)
-                    results, rejects = self._copy_batch(spec, batch, replacing)
-                    self._record(spec.table, results, rejects)
-            except UnreadableFileError as exc:
-                with self.transaction():
-                    self._forget(spec.table, batch)
-                    results, rejects = self._copy_recovered(spec, exc.file, exc, replacing)
-                    self._record(spec.table, results, rejects)
+        for done, (results, rejects) in enumerate(self._each_unit(functools.partial(_copy_unit, spec), units)):
             outcome.results.extend(results)
             outcome.rejects.extend(rejects)
             if progress:
                 progress(done + 1, len(units))
         return outcome
+
+    def _each_unit(
+        self, load: Callable[[Session, Sequence[StagedFile], bool], CopyResult], units: list[tuple[list, bool]]
+    ) -> Iterator[CopyResult]:
+        """Run the copy units in order; a backend may run them concurrently on sessions of its own."""
+        for batch, replacing in units:
+            yield load(self, batch, replacing)
 
     copy_batch_size = 1
 
@@ -208,6 +246,61 @@ class Session(ABC):
             )
         return len(files)
 
+    # -- tables as files (CSV: RFC 4180, no header, NULL = empty unquoted field, '' = "") ---------------
+    def sql_type(self, type_name: str) -> str:
+        """The backend's spelling of a type of COLUMN_TYPES."""
+        return column_type(type_name)
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]:
+        """(lower-case name, type of COLUMN_TYPES) of each column in order; empty when the table is missing."""
+        raise NotImplementedError
+
+    def ensure_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+        """Create the table with these columns (types of COLUMN_TYPES), or add those it lacks; never drops
+        or retypes a column. DDL: call it outside transactions. Returns the names added to an existing table."""
+        if self._in_transaction:
+            raise RuntimeError(f"ensure_columns({table}) inside a transaction: DDL would commit it on Snowflake")
+        existing = {name for name, _ in self.table_columns(table)}
+        if not existing:
+            self.ensure_table(table, [(name, self.sql_type(ctype)) for name, ctype in columns])
+            return []
+        added = [(name, ctype) for name, ctype in columns if name.lower() not in existing]
+        for name, ctype in added:
+            self.execute(f"ALTER TABLE {identifiers.check(table, 3)} ADD COLUMN {identifiers.check(name, 1)} "
+                         f"{self.sql_type(ctype)}")  # fmt: skip
+        return [name for name, _ in added]
+
+    @contextmanager
+    def scratch_table(self, beside: str, columns: Sequence[tuple[str, str]]) -> Iterator[str]:
+        """An empty table private to this session, with these columns (types of COLUMN_TYPES), to stage a
+        load of ``beside`` before it is merged in one transaction; dropped on exit. DDL: enter and leave it
+        outside transactions. Yields its name (database.schema.table)."""
+        if self._in_transaction:
+            raise RuntimeError(f"scratch_table({beside}) inside a transaction: DDL would commit it on Snowflake")
+        identifiers.check(beside, 3)
+        cols = ", ".join(f"{identifiers.check(name, 1)} {self.sql_type(ctype)}" for name, ctype in columns)
+        name = self._create_scratch(beside, cols)
+        try:
+            yield name
+        finally:
+            self._drop_scratch(name)
+
+    def _create_scratch(self, beside: str, columns_sql: str) -> str:
+        raise NotImplementedError
+
+    def _drop_scratch(self, name: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def load_csv(self, table: str, columns: Sequence[str], path: str | Path) -> int:
+        """Append the rows of a local CSV file to these columns of the table; returns the rows loaded. DML
+        (may run inside a transaction); a malformed file fails as a whole, loading nothing."""
+        raise NotImplementedError
+
+    def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:
+        """Write these columns of every row of the table to a local CSV file, streamed (never the whole
+        table in memory); returns the rows written."""
+        raise NotImplementedError
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -216,6 +309,29 @@ class Session(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _copy_unit(spec: CopySpec, session: Session, batch: Sequence[StagedFile], replacing: bool) -> CopyResult:
+    """One transaction: the batch's rows, rejects and load history. A file whose stream breaks (a truncated
+    gzip) rolls the transaction back; the batch is then redone with that file recovered as far as it reads."""
+    damaged: dict[str, UnreadableFileError] = {}
+    while True:
+        try:
+            with session.transaction():
+                if replacing:
+                    session._forget(spec.table, batch)
+                whole = [f for f in batch if f.path not in damaged]
+                results, rejects = session._copy_batch(spec, whole, replacing) if whole else ([], [])
+                for error in damaged.values():
+                    more_results, more_rejects = session._copy_recovered(spec, error.file, error, replacing)
+                    results += more_results
+                    rejects += more_rejects
+                session._record(spec.table, results, rejects)
+            return results, rejects
+        except UnreadableFileError as exc:
+            if exc.file.path in damaged:
+                raise
+            damaged[exc.file.path] = exc
 
 
 def connect(query_tag: str, profile: Profile = "loader") -> Session:

@@ -64,6 +64,6 @@ def test_delete_markers_makes_the_partition_missing_again(env):
     task = LoadLicenses(date=DAYS[0])
     write_markers([task])
     assert task.complete()
-    with warehouse.connect("ops") as s:
+    with warehouse.connect("ops") as s, s.transaction():
         assert markers.delete_markers(s, [task.update_id()]) == 1
     assert not task.complete()

@@ -112,7 +112,7 @@ def test_markers_through_the_connector(snowflake):
     markers.forget_snapshots()
     assert task.complete()
     assert markers.snapshot().get(task.update_id()).row_count == 42
-    with warehouse.connect("ops") as s:
+    with warehouse.connect("ops") as s, s.transaction():
         assert markers.delete_markers(s, [task.update_id()]) == 1
     markers.forget_snapshots()
     assert not task.complete()

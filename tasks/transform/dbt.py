@@ -29,15 +29,16 @@ from config.secrets import redact
 from config.settings import dbt as dbt_settings
 from config.settings import snowflake as snowflake_settings
 from config.settings import warehouse
-from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
-from targets.warehouse import Profile, connect
-from tasks.base import ReportsProgress
+from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table, utcnow
+from targets.warehouse import Profile, Session, connect
+from tasks.base import ReportsProgress, WarehouseTask
 from tasks.extract.catchup import DAILY_LOADS, CatchUpLoads
 from tasks.transform import manifest as dbt_manifest
 
 logger = logging.getLogger("bizops.dbt")
 
 SELECTIONS = ("frequent", "nightly", "all")
+FAILED = ("error", "fail", "runtime error")  # dbt result statuses that fail a task
 
 
 class DbtError(RuntimeError):
@@ -96,12 +97,12 @@ class DbtNode(ReportsProgress):
         with connect(f"luigi:{self.task_family}:{self.selection}", "transformer") as session:
             session.ensure_table(marker_table(), MARKER_COLUMNS)
             with session.transaction():
+                now = utcnow()
                 for n in built:
-                    node_marker(n).write(session, None)
-        failed = {uid: r for uid, r in results.items() if r[0] in ("error", "fail", "skipped", "runtime error")}
-        if failed or len(built) < len(nodes):
-            lines = [f"{uid}: {status}: {message}" for uid, (status, message) in sorted(failed.items())]
-            raise DbtError(redact(f"dbt built {len(built)} of {len(nodes)} node(s); failures:\n" + "\n".join(lines)))
+                    node_marker(n).write(session, None, at=now)
+        if len(built) < len(nodes) or failures(results):
+            lines = failures(results, (*FAILED, "skipped"))
+            raise DbtError(f"dbt built {len(built)} of {len(nodes)} node(s); failures:\n" + "\n".join(lines))
 
 
 def up_to_date(unique_id: str, first: date, last: date) -> bool:
@@ -113,9 +114,10 @@ def up_to_date(unique_id: str, first: date, last: date) -> bool:
         """(up to date, newest marker time) of a node or source."""
         if uid in memo:
             return memo[uid]
-        if uid in graph.sources:
-            times = [t.output().marker() for t in producers(graph.sources[uid], first, last)]
-            memo[uid] = (True, max((m.inserted for m in times if m), default=None))
+        if uid in graph.sources:  # stale while a load of the window is still to (re)run
+            loads = producers(graph.sources[uid], first, last)
+            times = [m.inserted for t in loads if (m := t.output().marker())]
+            memo[uid] = (all(t.complete() for t in loads), max(times, default=None))
             return memo[uid]
         node = graph.nodes.get(uid)
         if node is None:  # tests and other resources are not built here
@@ -132,8 +134,11 @@ def up_to_date(unique_id: str, first: date, last: date) -> bool:
     return state(unique_id)[0]
 
 
-def run_dbt(args: list[str], task: ReportsProgress, nightly: bool = False) -> dict[str, tuple[str, str]]:
-    """Run dbt, streaming its output to the log and the visualiser; return unique_id -> (status, message)."""
+def run_dbt(
+    args: list[str], task: ReportsProgress, nightly: bool = False, results_file: str = "run_results.json"
+) -> dict[str, tuple[str, str]]:
+    """Run dbt, streaming its output to the log and the visualiser; return unique_id -> (status, message)
+    from the results file dbt writes (run_results.json, or sources.json for source freshness)."""
     project = dbt_manifest.project_dir()
     env = dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(Path(warehouse().duckdb_dir).resolve()))
     if nightly:
@@ -142,7 +147,7 @@ def run_dbt(args: list[str], task: ReportsProgress, nightly: bool = False) -> di
         env.setdefault("SNOWFLAKE_TRANSFORM_WAREHOUSE", snowflake_settings().transform_warehouse)
     command = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project),
                "--profiles-dir", str(project), "--target", dbt_manifest.dbt_target()]  # fmt: skip
-    results_path = project / "target" / "run_results.json"
+    results_path = project / "target" / results_file
     results_path.unlink(missing_ok=True)
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         for raw in proc.stdout or ():  # as it comes, not after exit: a long build is never silent
@@ -154,17 +159,79 @@ def run_dbt(args: list[str], task: ReportsProgress, nightly: bool = False) -> di
     if not results_path.exists():
         raise DbtError(f"dbt {args[0]} exited {code} before running anything (see the log above)")
     results = json.loads(results_path.read_text())["results"]
-    return {r["unique_id"]: (r["status"], (r.get("message") or "")[:2000]) for r in results}
+    return {r["unique_id"]: (r["status"], redact(_message(r))[:2000]) for r in results}
+
+
+def _message(result: dict) -> str:
+    if "max_loaded_at_time_ago_in_s" in result:  # source freshness
+        return f"last loaded {result['max_loaded_at']} ({result['max_loaded_at_time_ago_in_s'] / 3600:.0f} h ago)"
+    return result.get("message") or result.get("error") or ""
+
+
+def failures(results: dict[str, tuple[str, str]], statuses: tuple[str, ...] = FAILED) -> list[str]:
+    return [f"{uid}: {status}: {message}" for uid, (status, message) in sorted(results.items()) if status in statuses]
+
+
+class DbtCheck(WarehouseTask):
+    """A dbt command run as a check once per hour slot; its failures fail the task (and alert)."""
+
+    slot = luigi.DateHourParameter(default=None, description="Hour slot (default: the current hour, UTC).")
+    profile: ClassVar[Profile] = "transformer"
+    atomic: ClassVar[bool] = False  # dbt holds the warehouse while it runs; the marker is written after
+
+    def partition(self) -> str:
+        return f"{self.slot or utcnow().replace(minute=0, second=0, microsecond=0):%Y-%m-%dT%H}"
+
+
+class DbtTest(DbtCheck):
+    """`dbt test` of a selection after it was built: every test, also on nodes this run did not rebuild."""
+
+    selection = luigi.ChoiceParameter(choices=SELECTIONS, default="all", description="Whose tests to run.")
+    end = luigi.DateParameter(default=None, description="Last day of the loads' window (default: yesterday).")
+    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    target_table = "dbt.test"
+
+    def partition(self) -> str:
+        return f"{self.selection}/{super().partition()}"
+
+    def requires(self) -> luigi.Task:
+        return DbtBuild(selection=self.selection, end=self.end, days=self.days)
+
+    def work(self, session: Session) -> int:
+        names = [n.name for n in dbt_manifest.load().select(self.selection)]
+        results = run_dbt(["test", "--select", *names], self, nightly=self.selection == "nightly")
+        if failed := failures(results):
+            raise DbtError(f"dbt test: {len(failed)} of {len(results)} test(s) failed:\n" + "\n".join(failed))
+        return len(results)
+
+
+class DbtSourceFreshness(DbtCheck):
+    """`dbt source freshness`: a source past its error threshold fails the task; warnings are logged."""
+
+    target_table = "dbt.source_freshness"
+
+    def work(self, session: Session) -> int:
+        results = run_dbt(["source", "freshness"], self, results_file="sources.json")
+        if warned := failures(results, ("warn",)):
+            logger.warning("stale sources (warn):\n%s", "\n".join(warned))
+        if stale := failures(results, ("error", "runtime error")):
+            raise DbtError(f"dbt source freshness: {len(stale)} source(s) stale or failing:\n" + "\n".join(stale))
+        return len(results)
 
 
 class DbtBuild(luigi.WrapperTask):
-    """Every node of a selection (frequent, nightly or all) over the loads of the window ending ``end``."""
+    """Every node of a selection (frequent, nightly or all) over the loads of the window ending ``end``;
+    with ``checks``, then `dbt test` of the selection and `dbt source freshness`."""
 
     selection = luigi.ChoiceParameter(choices=SELECTIONS, default="all", description="Which nodes to build.")
     end = luigi.DateParameter(default=None, description="Last day of the loads' window (default: yesterday).")
     days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    checks = luigi.BoolParameter(default=False, description="Also run dbt test and dbt source freshness.")
 
     def requires(self) -> Iterator[luigi.Task]:
+        if self.checks:
+            yield DbtTest(selection=self.selection, end=self.end, days=self.days)
+            yield DbtSourceFreshness()
         first, last = CatchUpLoads(end=self.end, days=self.days).window()
         days = (last - first).days + 1
         for node in dbt_manifest.load().select(self.selection):

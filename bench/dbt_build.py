@@ -1,0 +1,95 @@
+"""The Luigi-driven build of every dbt node against one plain `dbt build` of the same project and data.
+
+Both run in this command on the same generated warehouse (loads done first, not timed): the Luigi run
+from nothing built (markers removed, marts dropped), then `dbt build` alone. Prints both times and the
+ratio (target: 1.25 or less).
+
+    PYTHONPATH=. .venv/bin/python bench/dbt_build.py [--days 7] [--servers 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import luigi
+
+import devdata
+from devdata.generate import generate
+from devdata.writers import write_duckdb, write_files
+from targets import markers
+from targets.markers import marker_table
+from targets.warehouse import connect
+from tasks.extract.catchup import CatchUpLoads
+from tasks.transform import dbt as dbt_tasks
+from tasks.transform import manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reset_marts(dbdir: Path) -> None:
+    """Nothing built: drop the analytics database and the dbt markers."""
+    (dbdir / "analytics.duckdb").unlink(missing_ok=True)
+    with connect("bench:reset") as s:
+        s.execute(f"DELETE FROM {marker_table()} WHERE update_id LIKE 'analytics.%'")
+    markers.forget_snapshots()
+    luigi.task_register.Register.clear_instance_cache()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--servers", type=int, default=500)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-dbt-"))
+    shutil.copytree(ROOT / "dbt", work / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
+    config = luigi.configuration.get_config()
+    config.set("warehouse", "duckdb_dir", str(work / "warehouse"))
+    config.set("landing", "url", str(work / "landing"))
+    config.set("dbt", "project_dir", str(work / "dbt"))
+    config.set("loading", "max_reject_share", "0.2")
+    os.environ.update(DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
+                      DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO,
+                      RELEASE_LOCATION=devdata.RELEASE_LOCATION, AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
+
+    end = date.today() - timedelta(days=3)
+    ds = generate(end - timedelta(days=args.days - 1), args.days, args.servers, seed=42)
+    write_files(ds.files, str(work / "landing"))
+    (work / "warehouse").mkdir()
+    with duckdb.connect() as con:
+        con.execute("ATTACH ? AS raw", [str(work / "warehouse" / "raw.duckdb")])
+        write_duckdb(ds.segment + ds.orgm, con)
+    assert luigi.build([CatchUpLoads(end=end, days=args.days)], local_scheduler=True, log_level="WARNING")
+    nodes = len(manifest.load().select("all"))
+
+    reset_marts(work / "warehouse")
+    started = time.perf_counter()
+    ok = luigi.build([dbt_tasks.DbtBuild(selection="all", end=end, days=args.days)], local_scheduler=True,
+                     log_level="WARNING")  # fmt: skip
+    through_luigi = time.perf_counter() - started
+
+    reset_marts(work / "warehouse")
+    started = time.perf_counter()
+    plain = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(work / "dbt"),
+         "--profiles-dir", str(work / "dbt"), "--target", "duckdb", "--quiet"],
+        env=dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(work / "warehouse")), check=False,
+    )  # fmt: skip
+    alone = time.perf_counter() - started
+    print(f"{nodes} dbt nodes, {args.days} days x {args.servers} servers")
+    print(f"through Luigi  {through_luigi:6.2f} s  {'ok' if ok else 'FAILED'}")
+    print(f"dbt build      {alone:6.2f} s  {'ok' if plain.returncode == 0 else 'FAILED'}")
+    print(f"ratio {through_luigi / alone:.2f} (target <= 1.25)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

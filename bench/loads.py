@@ -1,0 +1,129 @@
+"""Loading gigabytes of CloudFront and ALB logs into DuckDB: the pipeline against DuckDB's reader alone.
+
+Generates the logs once (devdata.bulk), then, each in a fresh child process on the same files:
+  - pipeline: the daily load tasks through Luigi (listing, load history, rejects, markers),
+  - reader:   one `CREATE TABLE AS SELECT * FROM read_csv([...])` per source with the same CSV options.
+Prints rows/s of both, their ratio (target: 0.8 or more) and each process's peak memory; the pipeline
+also runs on a quarter of the files, to show its memory does not grow with the input.
+
+    PYTHONPATH=. .venv/bin/python bench/loads.py [--gigabytes 2] [--root /tmp/bench-loads]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+DAYS = 30
+START = date(2026, 1, 1)
+
+
+def child_pipeline(root: Path, days: int) -> dict:
+    import luigi
+
+    import devdata
+    from targets.warehouse import connect
+    from tasks.extract.sources import LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
+
+    os.environ.update(DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
+                      DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO,
+                      RELEASE_LOCATION=devdata.RELEASE_LOCATION, AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
+    config = luigi.configuration.get_config()
+    config.set("warehouse", "duckdb_dir", str(root / "warehouse-pipeline"))
+    config.set("landing", "url", str(root / "landing"))
+    tasks = []
+    for i in range(days):
+        day = START + timedelta(days=i)
+        tasks += [LoadSecurityCheckLogs(date=day), LoadReleaseLogs(date=day), LoadPushProxyLogs(date=day, region="us")]
+    started = time.perf_counter()
+    ok = luigi.build(tasks, local_scheduler=True, log_level="WARNING")
+    seconds = time.perf_counter() - started
+    with connect("bench") as s:
+        rows = sum(s.execute(f"SELECT count(*) FROM {t}")[0][0]
+                   for t in ("raw.diagnostics.log_entries", "raw.releases.log_entries", "raw.push_proxy.logs"))  # fmt: skip
+    return {"ok": ok, "rows": rows, "seconds": seconds}
+
+
+def child_reader(root: Path, days: int) -> dict:
+    import duckdb
+
+    from targets.formats import ALB, CLOUDFRONT
+
+    landing = root / "landing"
+    wanted = {(START + timedelta(days=i)).isoformat() for i in range(days)}
+    wanted |= {d.replace("-", "/") for d in wanted}
+    def files(prefix: str) -> list[str]:
+        return sorted(str(p) for p in (landing / prefix).rglob("*.gz") if any(d in str(p) for d in wanted))
+
+    con = duckdb.connect(str(root / "reader.duckdb"))
+    started = time.perf_counter()
+    rows = 0
+    for name, fmt, prefix in (("diagnostics", CLOUDFRONT, "diagnostics"), ("releases", CLOUDFRONT, "releases"),
+                              ("push_proxy", ALB, "push_proxy/us")):  # fmt: skip
+        width = len(fmt.columns) + fmt.extra_fields
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+        comment = f", comment = '{fmt.comment}'" if fmt.comment else ""
+        quote = fmt.quote.replace("'", "''")
+        con.execute(
+            f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, columns = {columns}, delim = '{fmt.delimiter}', "
+            f"quote = '{quote}', escape = '{quote}', header = false, auto_detect = false, null_padding = true{comment})",
+            [files(prefix)],
+        )
+        rows += con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    return {"ok": True, "rows": rows, "seconds": time.perf_counter() - started}
+
+
+def run_child(kind: str, root: Path, days: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--root", str(root), "--days", str(days)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gigabytes", type=float, default=2.0)
+    parser.add_argument("--root", type=Path)
+    parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--child", choices=("pipeline", "reader"))
+    args = parser.parse_args()
+    if args.child:
+        result = (child_pipeline if args.child == "pipeline" else child_reader)(args.root, args.days)
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    from devdata.bulk import bulk_logs
+
+    root = args.root or Path(tempfile.mkdtemp(prefix="bench-loads-"))
+    if not (root / "landing").exists():
+        stats = bulk_logs(str(root / "landing"), int(args.gigabytes * 1e9), START, DAYS)
+        print(f"generated {stats.raw_bytes / 1e9:.2f} GB ({stats.gzip_bytes / 1e9:.2f} GB gzip) in {stats.files} "
+              f"files, {stats.lines} lines, {stats.seconds:.0f} s")  # fmt: skip
+    for kind in ("pipeline", "reader"):
+        shutil.rmtree(root / "warehouse-pipeline", ignore_errors=True)
+        (root / "reader.duckdb").unlink(missing_ok=True)
+    small = run_child("pipeline", root, max(1, args.days // 4))
+    shutil.rmtree(root / "warehouse-pipeline", ignore_errors=True)
+    pipeline = run_child("pipeline", root, args.days)
+    reader = run_child("reader", root, args.days)
+    for name, r in (("pipeline, 1/4 of the files", small), ("pipeline", pipeline), ("DuckDB reader alone", reader)):
+        print(f"{name:<28} {r['rows']:>11,} rows {r['seconds']:7.1f} s {r['rows'] / r['seconds']:>11,.0f} rows/s "
+              f"peak {r['peak_mb']:6.0f} MB {'' if r['ok'] else 'FAILED'}")  # fmt: skip
+    ratio = (pipeline["rows"] / pipeline["seconds"]) / (reader["rows"] / reader["seconds"])
+    print(f"pipeline / reader = {ratio:.2f} (target >= 0.8); peak memory at 1/4 vs all of the input: "
+          f"{small['peak_mb']:.0f} MB vs {pipeline['peak_mb']:.0f} MB")
+    if not args.root:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
