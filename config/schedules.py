@@ -68,7 +68,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Apply config/roles.yml to Snowflake (grants, revokes, missing users).",
     ),
     Schedule(
-        "metrics-digest", "30 8 * * *", "PostMetricsDigest", (), ("PostMetricsDigest",),
+        "metrics-digest", "30 8 * * *", "PostMetricsDigest", (), secrets.REPORTS,
         description="The daily metrics digest to Mattermost and the HTML report, after the nightly models.",
     ),
 )  # fmt: skip

@@ -20,6 +20,7 @@ LOADS = ("LoadSecurityCheckLogs", "LoadReleaseLogs", "LoadPushProxyLogs", "LoadL
 DBT = ("DbtBuild", "DbtRun", "DbtTest", "DbtSourceFreshness", "DbtSeed")
 POSTGRES = ("RunPostgresScript", "ReplicateOrgmTable", "DrainWriteBackQueue")
 PERMISSIONS = ("ApplyPermissions",)
+REPORTS = ("PostMetricsDigest",)
 EVERY_TASK = ("*",)
 
 
@@ -41,7 +42,7 @@ def _sf(env: str, tasks: tuple[str, ...]) -> Secret:
 
 
 REGISTRY: tuple[Secret, ...] = (
-    _sf("SNOWFLAKE_ACCOUNT", LOADS + DBT + POSTGRES),
+    _sf("SNOWFLAKE_ACCOUNT", LOADS + DBT + POSTGRES + REPORTS),
     _sf("SNOWFLAKE_LOAD_USER", LOADS + ("ReplicateOrgmTable",)),
     _sf("SNOWFLAKE_LOAD_PASSWORD", LOADS + ("ReplicateOrgmTable",)),
     _sf("SNOWFLAKE_TRANSFORM_USER", DBT + ("RunPostgresScript", "DrainWriteBackQueue")),
