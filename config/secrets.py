@@ -45,8 +45,8 @@ REGISTRY: tuple[Secret, ...] = (
     _sf("SNOWFLAKE_ACCOUNT", LOADS + DBT + POSTGRES + REPORTS),
     _sf("SNOWFLAKE_LOAD_USER", LOADS + ("ReplicateOrgmTable",)),
     _sf("SNOWFLAKE_LOAD_PASSWORD", LOADS + ("ReplicateOrgmTable",)),
-    _sf("SNOWFLAKE_TRANSFORM_USER", DBT + ("RunPostgresScript", "DrainWriteBackQueue")),
-    _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + ("RunPostgresScript", "DrainWriteBackQueue")),
+    _sf("SNOWFLAKE_TRANSFORM_USER", DBT + REPORTS + ("RunPostgresScript", "DrainWriteBackQueue")),
+    _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + REPORTS + ("RunPostgresScript", "DrainWriteBackQueue")),
     # S3 locations are kept in the Secret as the original did, but they are paths, not credentials: they
     # appear in COPY statements and file names.
     Secret("DIAGNOSTIC_LOCATION_ONE", "diagnostic-location-one", ("LoadSecurityCheckLogs",), credential=False),
