@@ -5,8 +5,8 @@
 - ``plan(path)``: the statements ``permifrost run --dry`` prints. Offline (default) it runs against a stub
   connector describing an account that has exactly the spec's objects and no grants, i.e. the full plan;
   ``online=True`` asks the real account, i.e. only what would change.
-- ``apply(path)``: the daily task. Creates the spec's users missing from the account (random password
-  that is never shown, MUST_CHANGE_PASSWORD), then runs ``permifrost run``.
+- ``apply(path)``: the daily task. Creates the spec's users missing from the account (without a password:
+  none exists to leak), then runs ``permifrost run``.
 
 CLI: ``python -m ops.permissions validate [SPEC]`` and ``python -m ops.permissions plan [SPEC] [--online]``.
 """
@@ -18,10 +18,9 @@ import contextlib
 import io
 import logging
 import re
-import secrets
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -66,7 +65,7 @@ class PermifrostError(RuntimeError):
 
 
 class ProvisioningError(RuntimeError):
-    """Creating a user failed; the message never contains its password."""
+    """Creating a user failed."""
 
 
 # -- validation --------------------------------------------------------------------------------------------
@@ -341,16 +340,7 @@ def _stub_connector(spec: dict[str, Any]) -> type[SnowflakeConnector]:
 @dataclass(frozen=True)
 class ProvisionStatement:
     user: str  # as written in the spec
-    sql: str  # the password is a bind parameter: never part of this text
-    params: dict[str, str] = field(repr=False)
-
-    def scrub(self, text: str) -> str:
-        """``text`` with this statement's password masked (driver error messages may quote the statement)."""
-        return text.replace(self.params["password"], registry.MASK)
-
-
-def _new_password() -> str:
-    return secrets.token_urlsafe(24)
+    sql: str
 
 
 def _identifier(name: str) -> str:
@@ -367,13 +357,12 @@ def _account_name(name: str) -> str:
     return name[1:-1] if _QUOTED.fullmatch(name) else name.upper() if _PLAIN.fullmatch(name) else name
 
 
-def provisioning_statements(
-    spec: dict[str, Any], existing_users: Iterable[str], new_password: Callable[[], str] = _new_password
-) -> list[ProvisionStatement]:
+def provisioning_statements(spec: dict[str, Any], existing_users: Iterable[str]) -> list[ProvisionStatement]:
     """CREATE USER statements for the spec's users not among ``existing_users`` (SHOW USERS names, bare or quoted).
 
-    Pure: no connection. Each gets its own random password as the bind parameter ``password``
-    (pyformat, the Snowflake connector's default paramstyle); identifiers are validated and quoted.
+    Pure: no connection. Users are created without a password, so none exists to leak: a person signs in through
+    SSO, or a securityadmin issues `ALTER USER ... RESET PASSWORD` (a one-time link) or sets a key pair. Identifiers
+    are validated and quoted.
     """
     existing = {_account_name(u) for u in existing_users}
     statements = []
@@ -385,31 +374,26 @@ def provisioning_statements(
             raise ValueError(f"user {user}: default_role and default_warehouse are needed to create it")
         sql = (
             f"CREATE USER IF NOT EXISTS {_identifier(user)} DEFAULT_ROLE = {_identifier(str(role))}"
-            f" DEFAULT_WAREHOUSE = {_identifier(str(warehouse))} MUST_CHANGE_PASSWORD = TRUE"
-            " PASSWORD = %(password)s"
+            f" DEFAULT_WAREHOUSE = {_identifier(str(warehouse))}"
         )
-        statements.append(ProvisionStatement(user, sql, {"password": new_password()}))
+        statements.append(ProvisionStatement(user, sql))
     return statements
 
 
 def provision_users(spec: dict[str, Any], connector: SnowflakeConnector) -> list[str]:
-    """Create the spec's users missing from the account; returns their names. Passwords are never logged:
-    a securityadmin sets the first password (or a key pair) out of band."""
+    """Create the spec's users missing from the account; returns their names."""
     statements = provisioning_statements(spec, connector.show_users())
     if not statements:
         return []
-    # The raw DB-API connection: SQLAlchemy would put the parameters into its error messages.
     connection = connector.engine.raw_connection()
     try:
         cursor = connection.cursor()
         for statement in statements:
             try:
-                cursor.execute(statement.sql, statement.params)
-            except Exception as exc:  # re-raised without the original, whose text could quote the password
-                raise ProvisioningError(f"creating user {statement.user} failed: {statement.scrub(str(exc))}") from None
-            logger.info(
-                "created user %s (must change password; set its first password or key out of band)", statement.user
-            )
+                cursor.execute(statement.sql)
+            except Exception as exc:
+                raise ProvisioningError(f"creating user {statement.user} failed: {registry.redact(str(exc))}") from exc
+            logger.info("created user %s (no password: SSO, a password reset link or a key pair)", statement.user)
     finally:
         connection.close()
     return [s.user for s in statements]

@@ -168,6 +168,28 @@ def column_type(data_type: str, precision: int | None, scale: int | None) -> str
 SQL_TYPES = {"BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "TIMESTAMP": "TIMESTAMP_NTZ"}
 
 
+def credentials(profile: Profile) -> dict[str, str]:
+    """Account, login, role and warehouse of a profile: settings name the roles, secrets hold the logins."""
+    cfg = snowflake_settings()
+    if profile == "permission_bot":  # permifrost's own variables, account included
+        return {
+            name: secrets.get(f"PERMISSION_BOT_{name.upper()}") for name in ("account", "user", "password", "role",
+                                                                             "warehouse")
+        }  # fmt: skip
+    prefix, role, warehouse = (
+        ("SNOWFLAKE_LOAD", cfg.load_role, cfg.load_warehouse)
+        if profile == "loader"
+        else ("SNOWFLAKE_TRANSFORM", cfg.transform_role, cfg.transform_warehouse)
+    )
+    return {
+        "account": secrets.get("SNOWFLAKE_ACCOUNT"),
+        "user": secrets.get(f"{prefix}_USER"),
+        "password": secrets.get(f"{prefix}_PASSWORD"),
+        "role": role,
+        "warehouse": warehouse,
+    }
+
+
 class SnowflakeSession(Session):
     backend = "snowflake"
     copy_batch_size = MAX_FILES_PER_COPY
@@ -187,14 +209,8 @@ class SnowflakeSession(Session):
 
             snowflake.connector.paramstyle = "qmark"  # the same '?' placeholders as DuckDB
             cfg = snowflake_settings()
-            loader = self.profile == "loader"
-            prefix = "SNOWFLAKE_LOAD" if loader else "SNOWFLAKE_TRANSFORM"
             self._con = snowflake.connector.connect(
-                account=secrets.get("SNOWFLAKE_ACCOUNT"),
-                user=secrets.get(f"{prefix}_USER"),
-                password=secrets.get(f"{prefix}_PASSWORD"),
-                role=cfg.load_role if loader else cfg.transform_role,
-                warehouse=cfg.load_warehouse if loader else cfg.transform_warehouse,
+                **credentials(self.profile),
                 login_timeout=cfg.login_timeout,
                 autocommit=True,
                 session_parameters={

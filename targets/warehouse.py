@@ -30,7 +30,7 @@ logger = logging.getLogger("bizops.warehouse")
 # Statements sent per process, by kind; benchmarks and tests read it (e.g. marker queries per run).
 STATS: collections.Counter[str] = collections.Counter()
 
-Profile = Literal["loader", "transformer"]
+Profile = Literal["loader", "transformer", "permission_bot"]  # whose Snowflake login and role
 
 # The column types Sessions report (table_columns) and accept (ensure_columns, scratch_table); each backend
 # spells them its own way (sql_type: Snowflake NUMBER(p,s), FLOAT, TIMESTAMP_NTZ) and reads anything

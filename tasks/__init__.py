@@ -4,6 +4,7 @@ from config.secrets import install_log_redaction
 from ops import alerts
 from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
+from tasks.permissions import ApplyPermissions
 from tasks.pipeline import Pipeline
 from tasks.transform.dbt import DbtBuild, DbtNode
 
@@ -11,6 +12,7 @@ install_log_redaction()
 alerts.register()
 
 __all__ = [
+    "ApplyPermissions",
     "CatchUpLoads",
     "DbtBuild",
     "DbtNode",

@@ -15,6 +15,7 @@ from pathlib import Path
 import luigi
 import pytest
 
+from config import secrets
 from targets import markers, warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,21 @@ def env(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     warehouse.STATS.clear()
     yield tmp_path
     markers.forget_snapshots()
+
+
+@pytest.fixture
+def snowflake(env: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The Snowflake backend through the real connector on fakesnow (patch mode), database RAW created."""
+    import fakesnow
+
+    settings.set("warehouse", "backend", "snowflake")
+    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_LOAD_USER", "SNOWFLAKE_LOAD_PASSWORD", "SNOWFLAKE_TRANSFORM_USER",
+                 "SNOWFLAKE_TRANSFORM_PASSWORD", *(s.env for s in secrets.needed("ApplyPermissions", "snowflake"))):
+        monkeypatch.setenv(name, f"dummy-{name.lower()}")
+    with fakesnow.patch():
+        with warehouse.connect("setup") as s:
+            s.execute("CREATE DATABASE IF NOT EXISTS raw")
+        yield
 
 
 @pytest.fixture(scope="session")

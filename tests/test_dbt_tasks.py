@@ -19,7 +19,7 @@ from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadSecurityCheckLogs
 from tasks.transform import dbt as dbt_tasks
 from tasks.transform import manifest
-from tests.conftest import LOCATIONS, ROOT
+from tests.conftest import LOCATIONS, ROOT, Settings
 
 END = date.today() - timedelta(days=3)
 DAYS = 3
@@ -29,14 +29,12 @@ DAYS = 3
 def built(tmp_path_factory):
     """Three settled days loaded and every dbt node built once, through Luigi."""
     tmp = tmp_path_factory.mktemp("dbt-tasks")
-    config = luigi.configuration.get_config()
-    saved = {(s, o): config.get(s, o, None) for s, o in
-             [("warehouse", "duckdb_dir"), ("landing", "url"), ("dbt", "project_dir"), ("loading", "max_reject_share")]}  # fmt: skip
+    settings = Settings()
     shutil.copytree(ROOT / "dbt", tmp / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
-    config.set("warehouse", "duckdb_dir", str(tmp / "warehouse"))
-    config.set("landing", "url", str(tmp / "landing"))
-    config.set("dbt", "project_dir", str(tmp / "dbt"))
-    config.set("loading", "max_reject_share", "0.2")
+    settings.set("warehouse", "duckdb_dir", tmp / "warehouse")
+    settings.set("landing", "url", tmp / "landing")
+    settings.set("dbt", "project_dir", tmp / "dbt")
+    settings.set("loading", "max_reject_share", 0.2)
     mp = pytest.MonkeyPatch()
     for name, value in LOCATIONS.items():
         mp.setenv(name, value)
@@ -57,11 +55,7 @@ def built(tmp_path_factory):
                          detailed_summary=True)  # fmt: skip
     yield {"result": result, "calls": calls, "dataset": ds, "dir": tmp}
     mp.undo()
-    for (section, option), value in saved.items():
-        if value is None:
-            config.remove_option(section, option)
-        else:
-            config.set(section, option, value)
+    settings.restore()
     manifest.load.cache_clear()
     markers.forget_snapshots()
 
@@ -71,10 +65,6 @@ def rebuild() -> tuple[luigi.execution_summary.LuigiRunResult, list]:
     luigi.task_register.Register.clear_instance_cache()
     return luigi.build([dbt_tasks.DbtBuild(selection="all", end=END, days=DAYS)], local_scheduler=True,
                        detailed_summary=True)  # fmt: skip
-
-
-def node_names(summary: str) -> str:
-    return summary
 
 
 def test_every_node_is_built_in_one_dbt_invocation_after_its_loads(built):

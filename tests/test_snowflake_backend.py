@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import fakesnow
 import pytest
 
 from targets import markers, warehouse
@@ -29,17 +28,6 @@ SPEC = CopySpec(
     r"ESECCHECKONE01/ESECCHECKONE01\.2026-11-25-\d{2}\.[^./]+\.gz",
     CLOUDFRONT,
 )
-
-
-@pytest.fixture
-def snowflake(env, settings, monkeypatch):
-    settings.set("warehouse", "backend", "snowflake")
-    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_LOAD_USER", "SNOWFLAKE_LOAD_PASSWORD"):
-        monkeypatch.setenv(name, f"dummy-{name.lower()}")
-    with fakesnow.patch():
-        with warehouse.connect("setup") as s:
-            s.execute("CREATE DATABASE IF NOT EXISTS raw")
-        yield
 
 
 def test_copy_sql_selects_files_explicitly_with_file_metadata():

@@ -1,0 +1,35 @@
+"""The daily application of config/roles.yml to Snowflake (grants, revokes, missing users)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+import luigi
+
+from config.settings import warehouse
+from ops import permissions
+from targets.warehouse import Profile, Session
+from tasks.base import WarehouseTask
+
+
+class ApplyPermissions(WarehouseTask):
+    """Once a day: validate the spec, create missing users, run permifrost (marker after: it is not a
+    transaction, and applying twice changes nothing). Snowflake only: DuckDB has no roles to grant."""
+
+    date = luigi.DateParameter(default=None, description="The day of this application (default: today, UTC).")
+    spec = luigi.Parameter(default=str(permissions.DEFAULT_SPEC), description="The permifrost spec.")
+    target_table = "snowflake.permissions"
+    profile: ClassVar[Profile] = "permission_bot"
+    atomic: ClassVar[bool] = False
+
+    def partition(self) -> str:
+        return (self.date or date.today()).isoformat()
+
+    def work(self, session: Session) -> int:
+        if warehouse().backend != "snowflake":
+            raise RuntimeError(
+                f"ApplyPermissions grants on Snowflake; [warehouse] backend is {warehouse().backend}. "
+                "Check the spec offline with `python -m ops.permissions validate` and `plan`."
+            )
+        return len(permissions.apply(self.spec))
