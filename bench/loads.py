@@ -47,9 +47,9 @@ def child_pipeline(root: Path, days: int) -> dict:
     started = time.perf_counter()
     ok = luigi.build(tasks, local_scheduler=True, log_level="WARNING")
     seconds = time.perf_counter() - started
+    tables = ("raw.diagnostics.log_entries", "raw.releases.log_entries", "raw.push_proxy.logs")
     with connect("bench") as s:
-        rows = sum(s.execute(f"SELECT count(*) FROM {t}")[0][0]
-                   for t in ("raw.diagnostics.log_entries", "raw.releases.log_entries", "raw.push_proxy.logs"))  # fmt: skip
+        rows = sum(s.execute(f"SELECT count(*) FROM {t}")[0][0] for t in tables)
     return {"ok": ok, "rows": rows, "seconds": seconds}
 
 
@@ -75,7 +75,8 @@ def child_reader(root: Path, days: int) -> dict:
         quote = fmt.quote.replace("'", "''")
         con.execute(
             f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, columns = {columns}, delim = '{fmt.delimiter}', "
-            f"quote = '{quote}', escape = '{quote}', header = false, auto_detect = false, null_padding = true{comment})",
+            f"quote = '{quote}', escape = '{quote}', header = false, auto_detect = false, "
+            f"null_padding = true{comment})",
             [files(prefix)],
         )
         rows += con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
@@ -108,9 +109,8 @@ def main() -> None:
         stats = bulk_logs(str(root / "landing"), int(args.gigabytes * 1e9), START, DAYS)
         print(f"generated {stats.raw_bytes / 1e9:.2f} GB ({stats.gzip_bytes / 1e9:.2f} GB gzip) in {stats.files} "
               f"files, {stats.lines} lines, {stats.seconds:.0f} s")  # fmt: skip
-    for kind in ("pipeline", "reader"):
-        shutil.rmtree(root / "warehouse-pipeline", ignore_errors=True)
-        (root / "reader.duckdb").unlink(missing_ok=True)
+    shutil.rmtree(root / "warehouse-pipeline", ignore_errors=True)
+    (root / "reader.duckdb").unlink(missing_ok=True)
     small = run_child("pipeline", root, max(1, args.days // 4))
     shutil.rmtree(root / "warehouse-pipeline", ignore_errors=True)
     pipeline = run_child("pipeline", root, args.days)
