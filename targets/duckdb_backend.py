@@ -91,9 +91,9 @@ def _result(name: str, loaded: int, rejects: Sequence[Reject]) -> FileResult:
 
 class DuckDBSession(Session):
     backend = "duckdb"
-    # Files per transaction: each commit writes the WAL and syncs it, so one per file would dominate, and
-    # bigger transactions let DuckDB write whole row groups directly (bench/loads.py).
-    copy_batch_size = 24
+    # At most this many files per transaction: each commit writes the WAL and syncs it, so one per file would
+    # dominate, and bigger transactions let DuckDB write whole row groups directly (bench/loads.py).
+    copy_batch_size = 64
 
     def __init__(self, query_tag: str, connection: duckdb.DuckDBPyConnection | None = None):
         super().__init__(query_tag)
