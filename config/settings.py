@@ -153,3 +153,28 @@ class kubernetes(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg 
     ttl_seconds_after_finished = luigi.IntParameter(
         default=3600, description="Kubernetes deletes a finished Job after this long if its worker did not."
     )
+
+
+class report(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+    folder = luigi.Parameter(
+        default="data/reports", description="Folder the HTML reports are written to (metrics-<date>.html)."
+    )
+    url = luigi.OptionalParameter(
+        default=None,
+        description="Where people open that folder (e.g. https://reports.example.com/metrics): the digest links "
+        "<url>/metrics-<date>.html. Unset: the digest names the file.",
+    )
+    history_days = luigi.IntParameter(
+        default=90, description="Days the report's charts cover, ending the digest's date."
+    )
+    stale_after_days = luigi.IntParameter(
+        default=0,
+        description="A log-based metric is stale when the newest day of its source that is both loaded (marker) and "
+        "in its mart is more than this many days before the digest's date.",
+    )
+    salesforce_stale_hours = luigi.IntParameter(
+        default=96,
+        description="ARR is stale when the newest Salesforce change (systemmodstamp of the replicated account, "
+        "opportunity and line-item tables) is older than this at the end of the digest's day; 96 h is the error "
+        "threshold of dbt's orgm source freshness (quiet weekends are normal).",
+    )

@@ -19,6 +19,7 @@ import pgserver
 import devdata
 from devdata.generate import generate, summary
 from devdata.writers import write_duckdb, write_files, write_postgres
+from tasks.report.html import report_path
 
 DATA = Path("data")
 DAYS = 7
@@ -101,6 +102,7 @@ def main() -> int:
         print(f"the pipeline run failed (exit {code}); see the log above", file=sys.stderr)
         return code
     show(last)
+    print(f"\nMetrics report (charts) for {last}: {report_path(last).resolve()}")
     return 0
 
 

@@ -6,6 +6,7 @@ from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
 from tasks.permissions import ApplyPermissions
 from tasks.pipeline import Pipeline
+from tasks.report import PostMetricsDigest
 from tasks.transform.dbt import DbtBuild, DbtNode
 
 install_log_redaction()
@@ -21,4 +22,5 @@ __all__ = [
     "LoadReleaseLogs",
     "LoadSecurityCheckLogs",
     "Pipeline",
+    "PostMetricsDigest",
 ]
