@@ -1,6 +1,7 @@
 """The Luigi-driven build of every dbt node against one plain `dbt build` of the same project and data.
 
-Both run in this command on the same generated warehouse (loads done first, not timed): the Luigi run
+Both run in this command on the same generated warehouse (loads and the Salesforce replication done first,
+not timed): the Luigi run
 from nothing built (markers removed, marts dropped), then `dbt build` alone. Prints both times and the
 ratio (target: 1.25 or less).
 
@@ -21,14 +22,16 @@ from pathlib import Path
 
 import duckdb
 import luigi
+import pgserver
 
 import devdata
 from devdata.generate import generate
-from devdata.writers import write_duckdb, write_files
+from devdata.writers import write_duckdb, write_files, write_postgres
 from targets import markers
 from targets.markers import marker_table
 from targets.warehouse import connect
 from tasks.extract.catchup import CatchUpLoads
+from tasks.postgres.replication import ReplicateOrgm
 from tasks.transform import dbt as dbt_tasks
 from tasks.transform import manifest
 
@@ -48,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--servers", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-dbt-"))
     shutil.copytree(ROOT / "dbt", work / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
@@ -63,32 +67,44 @@ def main() -> None:
     end = date.today() - timedelta(days=3)
     ds = generate(end - timedelta(days=args.days - 1), args.days, args.servers, seed=42)
     write_files(ds.files, str(work / "landing"))
+    postgres = pgserver.get_server(tempfile.mkdtemp(prefix="bench-dbt-pg-"), cleanup_mode="delete")
+    os.environ["HEROKU_POSTGRESQL_URL"] = postgres.get_uri()
+    write_postgres(ds.orgm, postgres.get_uri())
     (work / "warehouse").mkdir()
     with duckdb.connect() as con:
         con.execute("ATTACH ? AS raw", [str(work / "warehouse" / "raw.duckdb")])
-        write_duckdb(ds.segment + ds.orgm, con)
-    assert luigi.build([CatchUpLoads(end=end, days=args.days)], local_scheduler=True, log_level="WARNING")
+        write_duckdb(ds.segment, con)
+    loads = [CatchUpLoads(end=end, days=args.days), ReplicateOrgm()]
+    assert luigi.build(loads, local_scheduler=True, log_level="WARNING")
     nodes = len(manifest.load().select("all"))
 
-    reset_marts(work / "warehouse")
-    started = time.perf_counter()
-    ok = luigi.build([dbt_tasks.DbtBuild(selection="all", end=end, days=args.days)], local_scheduler=True,
-                     log_level="WARNING")  # fmt: skip
-    through_luigi = time.perf_counter() - started
+    dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(work / "dbt"),
+           "--profiles-dir", str(work / "dbt"), "--target", "duckdb", "--quiet"]  # fmt: skip
+    env = dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(work / "warehouse"))
 
-    reset_marts(work / "warehouse")
-    started = time.perf_counter()
-    plain = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(work / "dbt"),
-         "--profiles-dir", str(work / "dbt"), "--target", "duckdb", "--quiet"],
-        env=dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(work / "warehouse")), check=False,
-    )  # fmt: skip
-    alone = time.perf_counter() - started
+    def through_luigi() -> bool:
+        return luigi.build([dbt_tasks.DbtBuild(selection="all", end=end, days=args.days)], local_scheduler=True,
+                           log_level="WARNING")  # fmt: skip
+
+    def alone() -> bool:
+        return subprocess.run(dbt, env=env, check=False).returncode == 0
+
+    # Alternating rounds from nothing built, best of each: the machine is shared and noisy.
+    timings: dict[str, list[float]] = {"luigi": [], "dbt": []}
+    ok = True
+    for _ in range(args.rounds):
+        for name, run in (("luigi", through_luigi), ("dbt", alone)):
+            reset_marts(work / "warehouse")
+            started = time.perf_counter()
+            ok = run() and ok
+            timings[name].append(time.perf_counter() - started)
+    through, plain = min(timings["luigi"]), min(timings["dbt"])
     print(f"{nodes} dbt nodes, {args.days} days x {args.servers} servers")
-    print(f"through Luigi  {through_luigi:6.2f} s  {'ok' if ok else 'FAILED'}")
-    print(f"dbt build      {alone:6.2f} s  {'ok' if plain.returncode == 0 else 'FAILED'}")
-    print(f"ratio {through_luigi / alone:.2f} (target <= 1.25)")
+    print(f"through Luigi  {through:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in timings['luigi'])})")
+    print(f"dbt build      {plain:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in timings['dbt'])})")
+    print(f"ratio {through / plain:.2f} (target <= 1.25){'' if ok else '  -- A RUN FAILED'}")
     shutil.rmtree(work, ignore_errors=True)
+    postgres.cleanup()
 
 
 if __name__ == "__main__":

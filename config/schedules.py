@@ -51,7 +51,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Incremental replication of the Salesforce tables from Heroku Connect Postgres.",
     ),
     Schedule(
-        "dbt-frequent", "*/30 * * * *", "DbtBuild", ("--selection", "frequent"), secrets.DBT + ("DrainWriteBackQueue",),
+        "dbt-frequent", "*/30 * * * *", "DrainWriteBackQueue", (), secrets.DBT + ("DrainWriteBackQueue",),
         cpu="1", memory="2Gi", description="dbt build of every model not tagged nightly, then the write-back queue.",
     ),
     Schedule(

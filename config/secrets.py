@@ -42,11 +42,11 @@ def _sf(env: str, tasks: tuple[str, ...]) -> Secret:
 
 
 REGISTRY: tuple[Secret, ...] = (
-    _sf("SNOWFLAKE_ACCOUNT", LOADS + DBT + POSTGRES + REPORTS),
+    _sf("SNOWFLAKE_ACCOUNT", LOADS + DBT + REPORTS + ("ReplicateOrgmTable", "DrainWriteBackQueue")),
     _sf("SNOWFLAKE_LOAD_USER", LOADS + ("ReplicateOrgmTable",)),
     _sf("SNOWFLAKE_LOAD_PASSWORD", LOADS + ("ReplicateOrgmTable",)),
-    _sf("SNOWFLAKE_TRANSFORM_USER", DBT + REPORTS + ("RunPostgresScript", "DrainWriteBackQueue")),
-    _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + REPORTS + ("RunPostgresScript", "DrainWriteBackQueue")),
+    _sf("SNOWFLAKE_TRANSFORM_USER", DBT + REPORTS + ("DrainWriteBackQueue",)),
+    _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + REPORTS + ("DrainWriteBackQueue",)),
     # S3 locations are kept in the Secret as the original did, but they are paths, not credentials: they
     # appear in COPY statements and file names.
     Secret("DIAGNOSTIC_LOCATION_ONE", "diagnostic-location-one", ("LoadSecurityCheckLogs",), credential=False),

@@ -94,8 +94,10 @@ def main() -> int:
         AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID,
     )
     generate_once(first, dsn)
+    # A sample of SERVERS servers has a few dozen accounts: below the write-back's guard against replacing a
+    # Salesforce-facing table with a suspiciously small result (500 rows by default).
     command = [sys.executable, "-m", "tasks", "Pipeline", "--end", last.isoformat(), "--days", str(DAYS),
-               "--local-scheduler", "--workers", "1"]  # fmt: skip
+               "--write-back-min-rows", "10", "--local-scheduler", "--workers", "1"]  # fmt: skip
     print("\n$ " + " ".join(["python", *command[1:]]), flush=True)
     code = subprocess.call(command)
     if code:

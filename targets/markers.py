@@ -21,7 +21,7 @@ import luigi
 
 from config.settings import warehouse
 from targets import identifiers
-from targets.warehouse import Session, connect
+from targets.warehouse import Session, available_profile, connect
 
 MARKER_COLUMNS = (
     ("update_id", "VARCHAR"),
@@ -94,7 +94,7 @@ class WarehouseMarkers(MarkerStore):
 
     def read(self) -> list[tuple]:
         table = self.table()
-        with connect(f"markers:{table}") as session:
+        with connect(f"markers:{table}", available_profile()) as session:
             session.ensure_table(table, MARKER_COLUMNS)
             return session.execute(f"SELECT update_id, target_table, inserted, row_count FROM {table}")
 

@@ -21,8 +21,8 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from config import secrets
+from config.settings import postgres as postgres_settings
 from targets.markers import MARKER_COLUMNS, MarkerStore
-from tasks.postgres.settings import postgres as postgres_settings
 
 logger = logging.getLogger("bizops.postgres")
 

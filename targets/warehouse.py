@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import functools
 import logging
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -332,6 +333,15 @@ def _copy_unit(spec: CopySpec, session: Session, batch: Sequence[StagedFile], re
             if exc.file.path in damaged:
                 raise
             damaged[exc.file.path] = exc
+
+
+def available_profile() -> Profile:
+    """The profile whose login this process has (a pod gets only its tasks' secrets): for reads that any of
+    them may do, such as the marker table."""
+    for profile, env in (("loader", "SNOWFLAKE_LOAD_USER"), ("transformer", "SNOWFLAKE_TRANSFORM_USER")):
+        if os.environ.get(env):
+            return profile
+    return "permission_bot" if os.environ.get("PERMISSION_BOT_USER") else "loader"
 
 
 def connect(query_tag: str, profile: Profile = "loader") -> Session:

@@ -6,6 +6,9 @@ from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
 from tasks.permissions import ApplyPermissions
 from tasks.pipeline import Pipeline
+from tasks.postgres.replication import ReplicateOrgm, ReplicateOrgmTable
+from tasks.postgres.scripts import RunPostgresScript, RunPostgresScripts
+from tasks.postgres.write_back import DrainWriteBackQueue
 from tasks.report import PostMetricsDigest
 from tasks.transform.dbt import DbtBuild, DbtNode
 
@@ -17,10 +20,15 @@ __all__ = [
     "CatchUpLoads",
     "DbtBuild",
     "DbtNode",
+    "DrainWriteBackQueue",
     "LoadLicenses",
     "LoadPushProxyLogs",
     "LoadReleaseLogs",
     "LoadSecurityCheckLogs",
     "Pipeline",
     "PostMetricsDigest",
+    "ReplicateOrgm",
+    "ReplicateOrgmTable",
+    "RunPostgresScript",
+    "RunPostgresScripts",
 ]

@@ -7,17 +7,24 @@ from collections.abc import Iterator
 import luigi
 
 from tasks.extract.catchup import CatchUpLoads
+from tasks.postgres.replication import ReplicateOrgm
+from tasks.postgres.scripts import RunPostgresScripts
+from tasks.postgres.write_back import DrainWriteBackQueue
 from tasks.report import PostMetricsDigest
 from tasks.transform.dbt import DbtBuild
 
 
 class Pipeline(luigi.WrapperTask):
-    """Every load over the window, then the marts built on them, then the last day's metrics digest and report."""
+    """Every load and the Salesforce replication, then the marts built on them, the write-back to Postgres and
+    the Postgres scripts, then the last day's metrics digest and report."""
 
     end = luigi.DateParameter(default=None, description="Last day of the window (default: yesterday, UTC).")
     days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
 
     def requires(self) -> Iterator[luigi.Task]:
         yield CatchUpLoads(end=self.end, days=self.days)
+        yield ReplicateOrgm()
         yield DbtBuild(selection="all", end=self.end, days=self.days)
+        yield DrainWriteBackQueue(end=self.end, days=self.days)
+        yield RunPostgresScripts()
         yield PostMetricsDigest(date=self.end, days=self.days)

@@ -3,15 +3,20 @@ HTTP, a real PostgreSQL (pgserver), with Luigi's configuration pointed at them p
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import luigi
 import pytest
 
@@ -140,3 +145,60 @@ def postgres_dsn() -> Iterator[str]:
     server = pgserver.get_server(tempfile.mkdtemp(prefix="bizops-pg-"), cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
+
+
+def create_database(server_dsn: str, dbname: str) -> str:
+    """A fresh, empty database on the server; returns its DSN."""
+    import psycopg2
+
+    con = psycopg2.connect(server_dsn)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        cur.execute(f'CREATE DATABASE "{dbname}"')
+    con.close()
+    return psycopg2.extensions.make_dsn(server_dsn, dbname=dbname)
+
+
+@pytest.fixture(scope="module")
+def pg_db(postgres_dsn: str, request: pytest.FixtureRequest) -> str:
+    """A fresh database for the test module."""
+    return create_database(postgres_dsn, request.module.__name__.rsplit(".", 1)[-1])
+
+
+@contextlib.contextmanager
+def sample_warehouse(
+    tmp: Path, pg_dsn: str, first: date, days: int, servers: int, seed: int, **options: object
+) -> Iterator[Any]:
+    """For module fixtures: a copy of the dbt project and a fresh warehouse under ``tmp``, luigi.cfg pointed at
+    them (plus ``options``: {"section.option": value}), the generator's data landed, its Salesforce tables in
+    the PostgreSQL at ``pg_dsn`` (replicated by the pipeline) and Segment's in the warehouse. Yields the Dataset."""
+    from devdata.generate import generate
+    from devdata.writers import write_duckdb, write_files, write_postgres
+    from tasks.transform import manifest
+
+    settings, env = Settings(), pytest.MonkeyPatch()
+    shutil.copytree(ROOT / "dbt", tmp / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
+    values = {"warehouse.duckdb_dir": tmp / "warehouse", "landing.url": tmp / "landing", "dbt.project_dir": tmp / "dbt",
+              "loading.max_reject_share": 0.2, **options}  # fmt: skip
+    for key, value in values.items():
+        settings.set(*key.split("."), value)
+    for name, value in {**LOCATIONS, "HEROKU_POSTGRESQL_URL": pg_dsn}.items():
+        env.setenv(name, value)
+    env.delenv("MATTERMOST_WEBHOOK_URL", raising=False)
+    manifest.load.cache_clear()
+    markers.forget_snapshots()
+    dataset = generate(first, days, servers, seed=seed)
+    write_files(dataset.files, str(tmp / "landing"))
+    write_postgres(dataset.orgm, pg_dsn)
+    (tmp / "warehouse").mkdir()
+    with duckdb.connect() as con:  # Segment writes into the warehouse itself
+        con.execute("ATTACH ? AS raw", [str(tmp / "warehouse" / "raw.duckdb")])
+        write_duckdb(dataset.segment, con)
+    try:
+        yield dataset
+    finally:
+        env.undo()
+        settings.restore()
+        manifest.load.cache_clear()
+        markers.forget_snapshots()

@@ -29,20 +29,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
-import duckdb
 import luigi
 import pytest
 
-from devdata.generate import Dataset, generate
-from devdata.writers import write_duckdb, write_files
+from devdata.generate import Dataset
 from ops import commands
 from targets import markers, warehouse
 from tasks.extract.sources import LoadSecurityCheckLogs
 from tasks.report import PostMetricsDigest, html, metrics
 from tasks.report.tasks import POSTED, DigestError
 from tasks.transform import dbt as dbt_tasks
-from tasks.transform import manifest
-from tests.conftest import LOCATIONS, ROOT
+from tests.conftest import sample_warehouse
 
 END = date.today() - timedelta(days=3)  # settled days: no provisional loads
 DAYS = 14  # two weeks, so the 7-day figures have a previous week
@@ -88,46 +85,19 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, pg_db):
     """Two weeks of settled days loaded and every dbt node built through Luigi; a webhook server running."""
     tmp = tmp_path_factory.mktemp("report")
-    config = luigi.configuration.get_config()
-    options = [("warehouse", "duckdb_dir"), ("landing", "url"), ("dbt", "project_dir"),
-               ("loading", "max_reject_share"), ("report", "folder"), ("alerts", "retries")]  # fmt: skip
-    saved = {(s, o): config.get(s, o, None) for s, o in options}
-    shutil.copytree(ROOT / "dbt", tmp / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
-    for (section, option), value in zip(options, [tmp / "warehouse", tmp / "landing", tmp / "dbt", 0.2,
-                                                  tmp / "reports", 0], strict=True):  # fmt: skip
-        config.set(section, option, str(value))
-    mp = pytest.MonkeyPatch()
-    for name, value in LOCATIONS.items():
-        mp.setenv(name, value)
-    mp.delenv("MATTERMOST_WEBHOOK_URL", raising=False)  # nothing reaches a real Mattermost; tests set the local one
-    manifest.load.cache_clear()
-    markers.forget_snapshots()
-
-    ds = generate(END - timedelta(days=DAYS - 1), DAYS, SERVERS, seed=SEED)
-    write_files(ds.files, str(tmp / "landing"))
-    (tmp / "warehouse").mkdir()
-    with duckdb.connect() as con:  # Segment, and Salesforce as the replication would have copied it
-        con.execute("ATTACH ? AS raw", [str(tmp / "warehouse" / "raw.duckdb")])
-        write_duckdb(ds.segment + ds.orgm, con)
-    result = luigi.build([dbt_tasks.DbtBuild(selection="all", end=END, days=DAYS)], local_scheduler=True,
-                         detailed_summary=True)  # fmt: skip
-    assert result.status.name == "SUCCESS", result.summary_text
-    hook = Webhook()
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    yield {"dataset": ds, "dir": tmp, "hook": hook}
-    hook.shutdown()
-    hook.server_close()
-    mp.undo()
-    for (section, option), value in saved.items():
-        if value is None:
-            config.remove_option(section, option)
-        else:
-            config.set(section, option, value)
-    manifest.load.cache_clear()
-    markers.forget_snapshots()
+    options = {"report.folder": tmp / "reports", "alerts.retries": 0}
+    with sample_warehouse(tmp, pg_db, END - timedelta(days=DAYS - 1), DAYS, SERVERS, SEED, **options) as ds:
+        result = luigi.build([dbt_tasks.DbtBuild(selection="all", end=END, days=DAYS)], local_scheduler=True,
+                             detailed_summary=True)  # fmt: skip
+        assert result.status.name == "SUCCESS", result.summary_text
+        hook = Webhook()
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        yield {"dataset": ds, "dir": tmp, "hook": hook}
+        hook.shutdown()
+        hook.server_close()
 
 
 def run_digest(day: date = END, days: int = DAYS) -> luigi.execution_summary.LuigiRunResult:

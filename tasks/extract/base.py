@@ -89,6 +89,9 @@ class LoadDailyFiles(WarehouseTask):
 
     date = luigi.DateParameter(description="The day whose files to load (UTC).")
     atomic: ClassVar[bool] = False  # files commit one by one with their load history: replayable
+    # Extract before transform: while loads are runnable a worker takes them first, so the dbt nodes waiting
+    # on them become ready together and run as one batch.
+    priority = 10
 
     def source(self) -> DailySource:
         raise NotImplementedError

@@ -5,9 +5,9 @@ ancestors), over the run's window; no hand-kept list. Completeness is make-style
 when its marker is newer than its parents' markers (the loads' and the upstream nodes') and every
 upstream node is up to date - so a reloaded day or an invalidated model rebuilds what depends on it.
 
-All nodes of a selection share the same requirements, so Luigi hands the ready ones to one worker as one
-batch (``batch_method``): one dbt invocation builds them in dependency order, each node's status still
-shows in the visualiser, and a marker is written for each node dbt built.
+Luigi hands the nodes that are ready together to one worker as one batch (``batch_method``): one dbt
+invocation builds them in dependency order, each node's status still shows in the visualiser, and a marker
+is written for each node dbt built.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ import luigi
 from config import secrets
 from config.secrets import redact
 from config.settings import dbt as dbt_settings
+from config.settings import replication, warehouse
 from config.settings import snowflake as snowflake_settings
-from config.settings import warehouse
 from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table, utcnow
 from targets.warehouse import Profile, Session, connect
 from tasks.base import ReportsProgress, WarehouseTask
 from tasks.extract.catchup import DAILY_LOADS, CatchUpLoads
+from tasks.postgres.replication import ReplicateOrgmTable, target_of
 from tasks.transform import manifest as dbt_manifest
 
 logger = logging.getLogger("bizops.dbt")
@@ -50,11 +51,13 @@ def node_marker(node: dbt_manifest.Node) -> MarkerTarget:
 
 
 def producers(relation: str, first: date, last: date) -> list[luigi.Task]:
-    """The tasks that load a raw table over the window (tables nobody loads here, e.g. Segment's, have none)."""
+    """The tasks that load a raw table: the daily loads over the window, the replication of a Salesforce table
+    for the current slot. Tables nobody loads here (Segment's) have none: dbt's source freshness watches them."""
     found: list[luigi.Task] = []
     for cls, params in DAILY_LOADS:
         if cls(date=first, **params).target_table == relation:
             found += [cls(date=first + timedelta(days=i), **params) for i in range((last - first).days + 1)]
+    found += [ReplicateOrgmTable(table=t) for t in replication().tables if target_of(t) == relation]
     return found
 
 
@@ -76,9 +79,10 @@ class DbtNode(ReportsProgress):
         return self.end - timedelta(days=self.days - 1), self.end
 
     def requires(self) -> list[luigi.Task]:
-        """Every load the selection reads, so all its nodes become ready together (one batch)."""
+        """The loads of every raw table the node reads, through its ancestors: a source still waiting for data
+        holds back only what is built on it. (Ready nodes still run as one batch.)"""
         graph = dbt_manifest.load()
-        relations = sorted({r for n in graph.select(self.selection) for r in graph.source_relations(n.unique_id)})
+        relations = sorted({r for n in self.nodes() for r in graph.source_relations(n.unique_id)})
         first, last = self.window()
         return [t for relation in relations for t in producers(relation, first, last)]
 
@@ -91,8 +95,15 @@ class DbtNode(ReportsProgress):
 
     def run(self) -> None:
         secrets.require("DbtBuild", warehouse().backend)
-        nodes = self.nodes()
-        results = run_dbt(["build", "--select", *(n.name for n in nodes)], self, nightly=self.selection == "nightly")
+        first, last = self.window()
+        # Make's rule again at run time: another batch of this run (another selection) may have built some.
+        nodes = [n for n in self.nodes() if not up_to_date(n.unique_id, first, last)]
+        if not nodes:
+            return
+        # Only the tests whose every parent is in this batch: a relationship to a node another batch builds
+        # would fail for a table that does not exist yet (DbtTest runs every test).
+        command = ["build", "--indirect-selection", "cautious", "--select", *(n.name for n in nodes)]
+        results = run_dbt(command, self, nightly=self.selection == "nightly")
         built = [n for n in nodes if results.get(n.unique_id, ("", ""))[0] == "success"]
         with connect(f"luigi:{self.task_family}:{self.selection}", "transformer") as session:
             session.ensure_table(marker_table(), MARKER_COLUMNS)

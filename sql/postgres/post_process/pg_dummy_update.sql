@@ -1,0 +1,1 @@
+-- Post-process that does nothing: for a write-back whose table is only read on the Postgres side.

@@ -1,0 +1,380 @@
+"""Replication of the Heroku Connect tables (Postgres ``orgm.*``) into the warehouse (``raw.orgm.*``): what
+Stitch did, with its gaps closed.
+
+Key-based incremental on ``sfid`` with ``systemmodstamp`` as the replication key. Each run of a table:
+
+1. DDL, outside any transaction: the warehouse table gets every Postgres column (types mapped from
+   information_schema); a column new in Postgres is added (ALTER TABLE ADD COLUMN).
+2. Extract: ``COPY (SELECT ... WHERE systemmodstamp >= bookmark - lookback) TO STDOUT`` streamed to a local
+   CSV file (never the table in memory), then loaded into a private scratch table (Session.load_csv: DuckDB
+   read_csv; Snowflake PUT to the scratch table's stage + COPY).
+3. One warehouse transaction: the changed rows replace their old versions (re-read rows whose
+   systemmodstamp did not change are left alone), rows flagged ``isdeleted`` are removed, and so is every
+   row whose sfid is listed in ``delete_history__c``; the bookmark advances and the marker is written -
+   all DML, so it commits together on both backends.
+
+A table without a bookmark, or with a Postgres column its last complete load did not have, is reloaded in
+full: one transaction deletes its rows and loads the file in their place (COPY is DML), with the deletes,
+the bookmark and the marker - readers see the old rows until the commit, never an empty or half-loaded
+table. ``reset`` does that on demand:
+
+    python -m tasks.postgres.replication reset <table>
+    python -m tasks.postgres.replication status
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import luigi
+
+from config import secrets
+from config.settings import replication, warehouse
+from targets import identifiers
+from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
+from targets.postgres import PgColumn, PgSession, quote
+from targets.warehouse import Session, connect
+from tasks.base import WarehouseTask
+from tasks.postgres.slots import MinuteSlotParameter, utcnow
+
+logger = logging.getLogger("bizops.postgres")
+
+STATE_COLUMNS = (
+    ("table_name", "VARCHAR"), ("bookmark", "TIMESTAMP"), ("column_list", "VARCHAR"), ("rows_extracted", "BIGINT"),
+    ("rows_upserted", "BIGINT"), ("rows_deleted", "BIGINT"), ("full_load_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
+)  # fmt: skip
+DELETED_FLAG = "isdeleted"
+DELETED_ID = "object_id__c"
+
+
+class ReplicationError(RuntimeError):
+    pass
+
+
+@dataclass
+class Outcome:
+    table: str
+    mode: str  # "full" or "incremental"
+    extracted: int = 0  # rows read from Postgres
+    upserted: int = 0  # rows written (new or changed)
+    deleted: int = 0  # rows removed: flagged isdeleted, or listed in delete_history__c
+    bookmark: datetime | None = None
+    added_columns: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        added = f", new column(s) {', '.join(self.added_columns)}" if self.added_columns else ""
+        return (
+            f"{self.table}: {self.mode} load, {self.extracted} rows read, {self.upserted} written, "
+            f"{self.deleted} deleted, bookmark {self.bookmark}{added}"
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    bookmark: datetime | None
+    columns: tuple[str, ...]
+    full_load_at: datetime | None
+
+
+def target_of(table: str) -> str:
+    return identifiers.check(f"{replication().target_schema}.{identifiers.check(table, 1)}", 3)
+
+
+def source_columns(pg: PgSession, table: str) -> list[PgColumn]:
+    """The Postgres columns to copy (information_schema order), checked for what replication needs."""
+    cfg = replication()
+    source = f"{cfg.source_schema}.{table}"
+    columns = pg.columns(source)
+    if not columns:
+        raise ReplicationError(f"Postgres table {source} does not exist (or has no columns this role can see)")
+    excluded = {c.split(".", 1)[1] for c in cfg.exclude_columns if c.startswith(f"{table}.")}
+    columns = [c for c in columns if c.name not in excluded]
+    names = {c.name for c in columns}
+    needed = {cfg.key, cfg.replication_key} | ({DELETED_ID} if table == cfg.delete_history_table else set())
+    if missing := sorted(needed - names):
+        raise ReplicationError(f"Postgres table {source} lacks column(s) {', '.join(missing)} replication needs")
+    for c in columns:
+        if c.name != c.name.lower():
+            raise ReplicationError(f"{source}.{c.name}: mixed-case column names are not supported")
+        identifiers.check(c.name, 1)
+    return columns
+
+
+def read_state(session: Session, table: str) -> State | None:
+    rows = session.execute(
+        f"SELECT bookmark, column_list, full_load_at FROM {identifiers.check(replication().state_table, 3)} "
+        "WHERE table_name = ?",
+        (table,),
+    )
+    if not rows:
+        return None
+    bookmark, columns, full_load_at = rows[0]
+    return State(bookmark, tuple(c for c in (columns or "").split(",") if c), full_load_at)
+
+
+def extract(
+    pg: PgSession, table: str, columns: Sequence[PgColumn], since: datetime | None, path: Path, live_only: bool
+) -> int:
+    """Stream the rows (all, or those changed since) to a CSV file with COPY. Rows without a key (created in
+    Postgres, not yet in Salesforce) wait until Heroku Connect gives them one; a full load skips deleted rows."""
+    cfg = replication()
+    where = f"{quote(cfg.key)} IS NOT NULL"
+    if live_only and any(c.name == DELETED_FLAG for c in columns):
+        where += f" AND NOT coalesce({quote(DELETED_FLAG)}, false)"
+    if since is not None:
+        where += f" AND {quote(cfg.replication_key)} >= %s"
+    sql = f"SELECT {', '.join(c.select_expression for c in columns)} FROM {quote(cfg.source_schema + '.' + table)} "
+    return pg.copy_out(sql + f"WHERE {where}", (since,) if since is not None else None, path)
+
+
+def replicate_table(
+    session: Session,
+    pg: PgSession,
+    table: str,
+    *,
+    full: bool = False,
+    marker: MarkerTarget | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Bring the warehouse copy of one table up to date (see the module docstring); ``full`` reloads it."""
+    cfg = replication()
+    say = progress or (lambda _message: None)
+    target = target_of(table)
+    columns = source_columns(pg, table)
+    names = [c.name for c in columns]
+    typed = [(c.name, c.warehouse_type) for c in columns]
+
+    # 1. DDL, outside the data transaction (Snowflake commits around DDL).
+    session.ensure_table(identifiers.check(cfg.state_table, 3), STATE_COLUMNS)
+    if marker is not None and not session.table_columns(marker_table()):  # a catalog read: cheaper than DDL
+        session.ensure_table(marker_table(), MARKER_COLUMNS)
+    added = session.ensure_columns(target, typed)
+    state = read_state(session, table)
+    new_columns = sorted(set(names) - set(state.columns)) if state else names
+    if state is None or state.bookmark is None:
+        full = True
+    elif new_columns:
+        logger.info("%s: column(s) %s new since the last full load: reloading in full", target, new_columns)
+        full = True
+    since = None
+    if not full and state is not None and state.bookmark is not None:
+        since = state.bookmark - timedelta(minutes=cfg.lookback_minutes)
+    deletes = _delete_history_source(session, table)
+    outcome = Outcome(target, "full" if full else "incremental", added_columns=added)
+
+    with tempfile.TemporaryDirectory(prefix=f"replicate_{table}_", dir=cfg.temp_dir) as tmp:
+        # 2. Extract: Postgres COPY streamed to a local file.
+        path = Path(tmp) / f"{table}.csv"
+        say(f"{target}: extracting {'all rows' if since is None else f'rows changed since {since}'}")
+        outcome.extracted = extract(pg, table, columns, since, path, live_only=full)
+        say(f"{target}: loading {outcome.extracted} rows")
+        # 3. One transaction: data, deletes, bookmark and marker commit together.
+        if full:  # the file replaces the table's rows; readers see the old rows until the commit
+            with session.transaction():
+                outcome.upserted, outcome.deleted = _replace(session, target, names, path, outcome.extracted)
+                seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {target}")[0][0]
+                _finish(session, table, names, deletes, outcome, seen, full, marker)
+        else:  # staged in a private table, then merged
+            with session.scratch_table(target, typed) as scratch:
+                if outcome.extracted:
+                    _check_loaded(target, outcome.extracted, session.load_csv(scratch, names, path))
+                path.unlink()
+                with session.transaction():
+                    seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {scratch}")[0][0]
+                    outcome.upserted, outcome.deleted = _merge(session, target, scratch, names)
+                    _finish(session, table, names, deletes, outcome, seen, full, marker)
+    logger.info("%s", outcome)
+    return outcome
+
+
+def _check_loaded(target: str, extracted: int, loaded: int) -> int:
+    if loaded != extracted:
+        raise ReplicationError(f"{target}: {extracted} rows extracted from Postgres but {loaded} loaded")
+    return loaded
+
+
+def _finish(
+    session: Session,
+    table: str,
+    names: Sequence[str],
+    deletes: str | None,
+    outcome: Outcome,
+    seen: datetime | None,
+    full: bool,
+    marker: MarkerTarget | None,
+) -> None:
+    """In the data transaction: deletes listed in the history, the bookmark, the marker."""
+    if deletes:
+        outcome.deleted += _delete_listed(session, outcome.table, deletes)
+    current = read_state(session, table)  # read again inside the transaction: never move the bookmark back
+    marks = [b for b in (seen, current.bookmark if current else None) if b is not None]
+    outcome.bookmark = max(marks) if marks else None
+    _write_state(session, table, names, outcome, full, current)
+    if marker is not None:
+        marker.write(session, outcome.upserted + outcome.deleted)
+
+
+def _replace(session: Session, target: str, names: Sequence[str], path: Path, extracted: int) -> tuple[int, int]:
+    before = int(session.execute(f"SELECT count(*) FROM {target}")[0][0])
+    if extracted == 0 and before:
+        raise ReplicationError(
+            f"refusing to replace the {before} rows of {target} with an empty extract from Postgres; if the table "
+            "really is empty now, delete the warehouse copy's rows by hand"
+        )
+    session.execute(f"DELETE FROM {target}")
+    loaded = _check_loaded(target, extracted, session.load_csv(target, names, path) if extracted else 0)
+    return loaded, max(before - loaded, 0)
+
+
+def _merge(session: Session, target: str, scratch: str, names: Sequence[str]) -> tuple[int, int]:
+    cfg = replication()
+    key, stamp, cols = cfg.key, cfg.replication_key, ", ".join(names)
+    # Re-read rows (the lookback) whose replication key did not move are not changes: leave them alone.
+    session.execute(
+        f"DELETE FROM {scratch} WHERE {key} IN (SELECT s.{key} FROM {scratch} s JOIN {target} t "
+        f"ON t.{key} = s.{key} AND t.{stamp} = s.{stamp})"
+    )
+    live = f"NOT coalesce({DELETED_FLAG}, false)" if DELETED_FLAG in names else "1 = 1"
+    flagged = 0
+    if DELETED_FLAG in names:
+        flagged = session.execute(
+            f"SELECT count(*) FROM {scratch} WHERE {DELETED_FLAG} AND {key} IN (SELECT {key} FROM {target})"
+        )[0][0]
+    session.execute(f"DELETE FROM {target} WHERE {key} IN (SELECT {key} FROM {scratch})")
+    inserted = session.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {scratch} WHERE {live}")[0][0]
+    return int(inserted), int(flagged)
+
+
+def _delete_history_source(session: Session, table: str) -> str | None:
+    """The warehouse copy of delete_history__c, when it exists and this is another table."""
+    cfg = replication()
+    if table == cfg.delete_history_table:
+        return None
+    source = target_of(cfg.delete_history_table)
+    if not session.table_columns(source):
+        logger.warning("%s not replicated yet: deletes it lists are applied to %s at its next run", source, table)
+        return None
+    return source
+
+
+def _delete_listed(session: Session, target: str, deletes: str) -> int:
+    """Remove the rows deleted in Salesforce that Heroku Connect never flagged: every run checks the whole
+    delete history (a timestamp window misses late entries, which is how the original lost deletes)."""
+    key = replication().key
+    live = f"NOT coalesce({DELETED_FLAG}, false)" if DELETED_FLAG in dict(session.table_columns(deletes)) else "1 = 1"
+    removed = session.execute(
+        f"DELETE FROM {target} WHERE {key} IN "
+        f"(SELECT {DELETED_ID} FROM {deletes} WHERE {DELETED_ID} IS NOT NULL AND {live})"
+    )
+    return int(removed[0][0]) if removed else 0
+
+
+def _write_state(
+    session: Session, table: str, names: Sequence[str], outcome: Outcome, full: bool, current: State | None
+) -> None:
+    state_table = replication().state_table
+    now = utcnow()
+    full_load_at = now if full else (current.full_load_at if current else None)
+    session.execute(f"DELETE FROM {state_table} WHERE table_name = ?", (table,))
+    session.execute(
+        f"INSERT INTO {state_table} (table_name, bookmark, column_list, rows_extracted, rows_upserted, rows_deleted, "
+        "full_load_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (table, outcome.bookmark, ",".join(names), outcome.extracted, outcome.upserted, outcome.deleted,
+         full_load_at, now),
+    )  # fmt: skip
+
+
+# -- tasks -----------------------------------------------------------------------------------------
+
+
+class ReplicateOrgmTable(WarehouseTask):
+    """Replicate one orgm table for one slot: its data, deletes, bookmark and marker in one warehouse
+    transaction. Tables other than delete_history__c run after it, so deletes it lists apply at once.
+
+    ``run()`` is this template's own: a replication has three phases (DDL; extract and stage outside any
+    transaction; one data transaction), which WarehouseTask's prepare/work hooks do not express."""
+
+    table = luigi.Parameter(description="The orgm table, e.g. opportunitylineitem.")
+    slot = MinuteSlotParameter(
+        lambda: replication().slot_minutes,
+        description="Run slot (UTC, floored to [replication] slot_minutes); default: the current one.",
+    )
+
+    priority = 10  # extract before transform (see LoadDailyFiles)
+
+    @property
+    def target_table(self) -> str:  # type: ignore[override]
+        return target_of(self.table)
+
+    def partition(self) -> str:
+        return f"{self.slot:%Y-%m-%dT%H%M}"
+
+    def requires(self) -> Iterator[ReplicateOrgmTable]:
+        history = replication().delete_history_table
+        if self.table != history:
+            yield ReplicateOrgmTable(table=history, slot=self.slot)
+
+    def run(self) -> None:
+        secrets.require(self.task_family, warehouse().backend)
+        with connect(self.query_tag(), self.profile) as session, PgSession(f"replicate-{self.table}") as pg:
+            outcome = replicate_table(session, pg, self.table, marker=self.output(), progress=self.report)
+        self.report(str(outcome))
+
+
+class ReplicateOrgm(luigi.WrapperTask):
+    """Every table of [replication] tables for one slot."""
+
+    slot = MinuteSlotParameter(
+        lambda: replication().slot_minutes,
+        description="Run slot (UTC, floored to [replication] slot_minutes); default: the current one.",
+    )
+
+    def requires(self) -> list[ReplicateOrgmTable]:
+        return [ReplicateOrgmTable(table=t, slot=self.slot) for t in replication().tables]
+
+
+# -- ops -------------------------------------------------------------------------------------------
+
+
+def reset(table: str) -> Outcome:
+    """Reload one table in full now: staged beside it, then replaced in one transaction (never empty)."""
+    secrets.require(ReplicateOrgmTable.get_task_family(), warehouse().backend)
+    with connect(f"ops:reset:{table}", "loader") as session, PgSession(f"replicate-reset-{table}") as pg:
+        return replicate_table(session, pg, table, full=True, progress=logger.info)
+
+
+def status() -> list[tuple]:
+    """(table, bookmark, full_load_at, updated_at) of every table replicated so far."""
+    table = identifiers.check(replication().state_table, 3)
+    with connect("ops:replication-status", "loader") as session:
+        session.ensure_table(table, STATE_COLUMNS)
+        return session.execute(f"SELECT table_name, bookmark, full_load_at, updated_at FROM {table} ORDER BY 1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks.postgres.replication", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("reset", help="reload one table in full, without a moment where it is empty").add_argument(
+        "table", help="the orgm table, e.g. account"
+    )
+    sub.add_parser("status", help="bookmark and last full load of every replicated table")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.command == "reset":
+        print(reset(args.table))
+        return 0
+    for name, bookmark, full_load_at, updated_at in status():
+        print(f"{name}: bookmark {bookmark}, last full load {full_load_at}, updated {updated_at}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
