@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         commands.status(selected)
         return 0
     if args.command == "invalidate":
-        chosen = [t for t in selected if isinstance(t, commands.WarehouseTask)]
+        chosen = list(selected)
         if args.downstream:
             roots = commands.instances(args.root, args.start, args.end, {})
             chosen += commands.downstream_of(chosen, roots)

@@ -22,7 +22,7 @@ from luigi.task_register import Register
 
 import tasks  # noqa: F401 - registers every task family
 from targets import markers
-from targets.warehouse import connect
+from targets.warehouse import Session
 from tasks.base import WarehouseTask
 
 
@@ -67,9 +67,11 @@ def _state(t: luigi.Task, done: bool, blocked: bool) -> str:
         return "WAITING for data"
     if blocked:
         return "blocked: waits for data upstream"
-    marker = t.output().marker() if isinstance(t, WarehouseTask) else None
-    if marker:
-        return f"provisional: marker of {marker.inserted:%Y-%m-%d %H:%M}, revisited until the day settles"
+    for target in marker_targets(t):
+        if (found := target.marker()) and target.settles_at:
+            return f"provisional: marker of {found.inserted:%Y-%m-%d %H:%M}, revisited until the day settles"
+        if found:
+            return f"out of date: built {found.inserted:%Y-%m-%d %H:%M}, before what it reads changed"
     return "missing"
 
 
@@ -97,17 +99,21 @@ def status(roots: Sequence[luigi.Task], out: TextIO | None = None) -> int:
     return pending
 
 
-def downstream_of(targets: Sequence[WarehouseTask], roots: Sequence[luigi.Task]) -> list[WarehouseTask]:
-    """Warehouse tasks under the given entry points that (transitively) require any of the targets."""
+def marker_targets(task: luigi.Task) -> list[markers.MarkerTarget]:
+    return [o for o in flatten(task.output()) if isinstance(o, markers.MarkerTarget)]
+
+
+def downstream_of(targets: Sequence[luigi.Task], roots: Sequence[luigi.Task]) -> list[luigi.Task]:
+    """Tasks with markers under the given entry points that (transitively) require any of the targets."""
     wanted = {t.task_id for t in targets}
-    found: dict[str, WarehouseTask] = {}
+    found: dict[str, luigi.Task] = {}
 
     def visit(t: luigi.Task, memo: dict[str, bool]) -> bool:
         if t.task_id in memo:
             return memo[t.task_id]
         memo[t.task_id] = False
         hit = any([visit(d, memo) for d in flatten(t.requires())]) or t.task_id in wanted
-        if hit and isinstance(t, WarehouseTask) and t.task_id not in wanted:
+        if hit and marker_targets(t) and t.task_id not in wanted:
             found[t.task_id] = t
         memo[t.task_id] = hit
         return hit
@@ -118,22 +124,32 @@ def downstream_of(targets: Sequence[WarehouseTask], roots: Sequence[luigi.Task])
     return list(found.values())
 
 
-def invalidate(selected: Sequence[WarehouseTask], confirm: bool = True, out: TextIO | None = None) -> int:
-    """Delete the markers of the tasks (and mark loads' files for replacement); return markers deleted."""
+def invalidate(selected: Sequence[luigi.Task], confirm: bool = True, out: TextIO | None = None) -> int:
+    """Delete the markers of the tasks (warehouse or Postgres, wherever each lives), and let each task undo
+    what would make its rerun skip work (a load marks its files for replacement); return markers deleted."""
     out = out or sys.stdout
-    print(f"{len(selected)} partition(s):", file=out)
-    for t in selected:
-        print(f"  {t.update_id()}", file=out)
+    chosen = [(t, m) for t in selected for m in marker_targets(t)]
+    print(f"{len(chosen)} partition(s):", file=out)
+    for _, m in chosen:
+        print(f"  {m.update_id}", file=out)
     if confirm and input("Delete their markers so the next run redoes them? [y/N] ").strip().lower() != "y":
         print("nothing changed", file=out)
         return 0
-    with connect("ops:invalidate") as session:
-        session.ensure_bookkeeping()
-        session.ensure_table(markers.marker_table(), markers.MARKER_COLUMNS)
-        with session.transaction():
-            for t in selected:
-                t.invalidate(session)
-            deleted = markers.delete_markers(session, [t.update_id() for t in selected])
+    deleted = 0
+    by_store: dict[str, list[tuple[luigi.Task, markers.MarkerTarget]]] = {}
+    for t, m in chosen:
+        by_store.setdefault(m.store.key(), []).append((t, m))
+    for group in by_store.values():
+        store = group[0][1].store
+        with store.connect("ops:invalidate") as session:
+            store.ensure(session)
+            if isinstance(session, Session):
+                session.ensure_bookkeeping()
+            with session.transaction():
+                for t in {t.task_id: t for t, _ in group}.values():
+                    if isinstance(t, WarehouseTask):
+                        t.invalidate(session)
+                deleted += markers.delete_markers(session, [m.update_id for _, m in group], store=store)
     print(f"deleted {deleted} marker(s)", file=out)
     return deleted
 

@@ -85,6 +85,10 @@ class MarkerStore:
         """Create the marker table if missing; DDL, outside transactions."""
         session.ensure_table(self.table(), MARKER_COLUMNS)
 
+    def connect(self, tag: str) -> Any:
+        """A session on the store's database (a context manager with transaction())."""
+        raise NotImplementedError
+
 
 class WarehouseMarkers(MarkerStore):
     """The warehouse's marker table, [warehouse] marker_table (the default store)."""
@@ -97,6 +101,9 @@ class WarehouseMarkers(MarkerStore):
         with connect(f"markers:{table}", available_profile()) as session:
             session.ensure_table(table, MARKER_COLUMNS)
             return session.execute(f"SELECT update_id, target_table, inserted, row_count FROM {table}")
+
+    def connect(self, tag: str) -> Session:
+        return connect(tag, available_profile())
 
 
 WAREHOUSE = WarehouseMarkers()

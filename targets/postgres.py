@@ -360,5 +360,8 @@ class PostgresMarkers(MarkerStore):
     def ensure(self, session: Any) -> None:
         session.ensure_table(self.table(), MARKER_COLUMNS)
 
+    def connect(self, tag: str) -> PgSession:
+        return PgSession(tag)
+
 
 POSTGRES_MARKERS = PostgresMarkers()

@@ -3,6 +3,7 @@ one batched `dbt build`, make-style rebuilds of what is stale, failures naming t
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -121,3 +122,19 @@ def test_a_failing_model_fails_its_task_naming_the_model_and_error(built):
             s.execute("ALTER TABLE raw.licenses.licenses_gone RENAME TO licenses")
     assert isinstance(CatchUpLoads(end=END, days=DAYS), luigi.WrapperTask)
     assert Path(built["dir"] / "dbt" / "target" / "run_results.json").exists()
+
+
+def test_invalidating_a_model_rebuilds_it_and_what_depends_on_it(built):
+    graph = manifest.load()
+    first = END - timedelta(days=DAYS - 1)
+    node = dbt_tasks.DbtNode(node="model.bizops.server_security_details", selection="all", end=END, days=DAYS)
+    assert commands.invalidate([node], confirm=False, out=io.StringIO()) == 1
+    markers.forget_snapshots()
+    assert not dbt_tasks.up_to_date("model.bizops.server_daily_details", first, END)  # downstream: stale too
+    untouched = dbt_tasks.node_marker(graph.nodes["model.bizops.downloads"]).marker()
+    before = len(built["calls"])
+    assert rebuild().status.name == "SUCCESS"
+    assert len(built["calls"]) == before + 1
+    markers.forget_snapshots()
+    assert dbt_tasks.up_to_date("model.bizops.server_fact", first, END)
+    assert dbt_tasks.node_marker(graph.nodes["model.bizops.downloads"]).marker() == untouched
