@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import luigi
 
@@ -42,6 +43,7 @@ from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
 from targets.postgres import PgColumn, PgSession, quote
 from targets.warehouse import Session, connect
 from tasks.base import WarehouseTask
+from tasks.kubernetes import RunInPod
 from tasks.postgres.slots import MinuteSlotParameter, utcnow
 
 logger = logging.getLogger("bizops.postgres")
@@ -294,7 +296,7 @@ def _write_state(
 # -- tasks -----------------------------------------------------------------------------------------
 
 
-class ReplicateOrgmTable(WarehouseTask):
+class ReplicateOrgmTable(RunInPod, WarehouseTask):
     """Replicate one orgm table for one slot: its data, deletes, bookmark and marker in one warehouse
     transaction. Tables other than delete_history__c run after it, so deletes it lists apply at once.
 
@@ -308,6 +310,10 @@ class ReplicateOrgmTable(WarehouseTask):
     )
 
     priority = 10  # extract before transform (see LoadDailyFiles)
+    # In production ([kubernetes] run_in_pods) each table replicates in a Job pod of its own: a full reload of a
+    # million-row table streams through this process.
+    pod_cpu: ClassVar[str] = "1"
+    pod_memory: ClassVar[str] = "2Gi"
 
     @property
     def target_table(self) -> str:  # type: ignore[override]
