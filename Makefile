@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.lock | md5sum | cut -c1-12)
 
-.PHONY: setup tools demo test lint luigid k8s lock clean
+.PHONY: setup tools demo test reliability lint luigid k8s lock clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ demo: setup
 ## Lint and run every test (what CI runs).
 test: setup tools lint
 	$(BIN)/pytest
+
+## The reliability suite alone (also part of make test): crashes, bad input, failing dependencies, concurrency, security.
+reliability: setup
+	$(BIN)/pytest tests/reliability
 
 lint: setup
 	$(BIN)/ruff check .
