@@ -71,6 +71,21 @@ def _column_type(duckdb_type: str) -> str:
     return "VARCHAR"
 
 
+def gzip_damage(path: str) -> str | None:
+    """What is wrong with a gzip file, or None. DuckDB's reader checks neither the deflate data's integrity
+    nor the CRC, so a corrupt file would load garbage rows: zlib verifies both."""
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        with open(path, "rb") as src:
+            while chunk := src.read(1 << 20):
+                inflate.decompress(chunk, 0)
+                while inflate.unconsumed_tail:
+                    inflate.decompress(inflate.unconsumed_tail, 0)
+    except zlib.error as exc:
+        return f"corrupt gzip stream: {exc}"
+    return None if inflate.eof else "gzip stream ends before its end (truncated file)"
+
+
 def _physical_line(ordinal: int, header_lines: int, skipped: Sequence[int]) -> int:
     """The file line of the ordinal-th data row, given header lines and the lines the reader rejected."""
     line = ordinal + header_lines
@@ -147,6 +162,8 @@ class DuckDBSession(Session):
             if force:
                 self.execute(f"DELETE FROM {spec.table} WHERE _file = ?", (file.path,))
             with local_copy(file) as path:
+                if spec.file_format.compression == "gzip" and (damage := gzip_damage(path)):
+                    raise UnreadableFileError(file, damage)
                 try:
                     result, found = self._load_file(spec, file.path, path, spec.file_format.compression)
                 except duckdb.IOException as exc:
@@ -158,20 +175,23 @@ class DuckDBSession(Session):
     def _copy_recovered(
         self, spec: CopySpec, file: StagedFile, error: UnreadableFileError, replacing: bool
     ) -> tuple[list[FileResult], list[Reject]]:
-        """Keep every complete line before the damage; the damage itself is a reject at its line."""
+        """A stream that just ends early (truncated upload) keeps every complete line before the end; a corrupt
+        one (bad deflate data or checksum) loads nothing, since its lines cannot be trusted. Either way the
+        damage is a reject naming the line where it starts."""
         if replacing:
             self.execute(f"DELETE FROM {spec.table} WHERE _file = ?", (file.path,))
-        data = bytearray()
+        data, corrupt = bytearray(), False
         inflate = zlib.decompressobj(wbits=31)
         with local_copy(file) as path, open(path, "rb") as src:
             try:
                 while chunk := src.read(1 << 20):
                     data += inflate.decompress(chunk)
             except zlib.error:
-                pass
-        complete = bytes(data[: data.rfind(b"\n") + 1])
+                corrupt = True
+        complete = b"" if corrupt else bytes(data[: data.rfind(b"\n") + 1])
         line = complete.count(b"\n") + 1
-        damage = Reject(file.path, line, None, f"unreadable compressed stream at line {line}: {error.message}")
+        kind = "corrupt compressed stream: nothing of the file is loaded" if corrupt else "compressed stream ends"
+        damage = Reject(file.path, line, None, f"{kind} (at line {line}): {error.message}")
         with tempfile.NamedTemporaryFile(suffix=".txt") as tmp:
             tmp.write(complete)
             tmp.flush()
@@ -193,13 +213,13 @@ class DuckDBSession(Session):
         if fmt.comment:
             options.append(f"comment = {_literal(fmt.comment)}")
         # One pass: every line lands, a line missing fields NULL-padded (null_padding), extra trailing fields
-        # (newer CloudFront) are read and dropped. RETURNING says which rows lack fields; those rare ones are
-        # then moved to the rejects.
+        # (newer CloudFront) are read and dropped. RETURNING says which rows are bad (a missing field, a value
+        # that does not cast); those rare ones are then moved to the rejects.
         keep = [f"c{i}" for i in range(len(fmt.columns))]
         flags = self.execute(
             f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
             f"SELECT {', '.join(keep)}, ?, row_number() OVER (), CURRENT_TIMESTAMP "
-            f"FROM read_csv(?, {', '.join(options)}) RETURNING {fmt.columns[-1]} IS NULL",
+            f"FROM read_csv(?, {', '.join(options)}) RETURNING {fmt.bad_row()}",
             (name, path),
         )
         reader_rejects = self.execute(
@@ -208,23 +228,18 @@ class DuckDBSession(Session):
         )
         self.execute(f"DROP TABLE IF EXISTS {scan}")
         self.execute(f"DROP TABLE IF EXISTS {scan}_scan")
-        short = []
-        if any(missing for (missing,) in flags):
-            short = self.execute(
-                f"DELETE FROM {spec.table} WHERE _file = ? AND {fmt.columns[-1]} IS NULL "
-                f"RETURNING _row, concat_ws({_literal(fmt.delimiter)}, {', '.join(fmt.columns)})",
+        bad = []
+        if any(flag for (flag,) in flags):
+            bad = self.execute(
+                f"DELETE FROM {spec.table} WHERE _file = ? AND ({fmt.bad_row()}) RETURNING _row, "
+                f"concat_ws({_literal(fmt.delimiter)}, {', '.join(fmt.columns)}), {fmt.bad_row_reason()}",
                 (name,),
             )
-        loaded = len(flags) - len(short)
+        loaded = len(flags) - len(bad)
         skipped_lines = [int(r[0]) for r in reader_rejects]
         rejects = [Reject(name, int(line), text, error) for line, text, error in reader_rejects] + [
-            Reject(
-                name,
-                _physical_line(int(row), fmt.skip_header, skipped_lines),
-                text,
-                f"MISSING FIELDS: expected {len(fmt.columns)} fields",
-            )
-            for row, text in sorted(short)
+            Reject(name, _physical_line(int(row), fmt.skip_header, skipped_lines), text, reason)
+            for row, text, reason in sorted(bad)
         ]
         return _result(name, loaded, rejects), rejects
 

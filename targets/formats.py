@@ -37,13 +37,38 @@ class FileFormat:
     comment: str = ""  # lines starting with it are skipped (DuckDB; Snowflake uses skip_header)
     compression: Literal["gzip", "none"] = "gzip"
     extra_fields: int = 0
+    typed: tuple[tuple[str, str], ...] = ()  # (column, SQL type) every value must cast to, e.g. dates
+
+    def bad_row(self) -> str:
+        """SQL condition (both backends) of a loaded row that is a reject: a missing field, or a value of a
+        typed column that does not cast (the raw table keeps text; the marts would fail on it)."""
+        return " OR ".join([f"{self.columns[-1]} IS NULL", *(f"TRY_CAST({c} AS {t}) IS NULL" for c, t in self.typed)])
+
+    def bad_row_reason(self) -> str:
+        """SQL expression naming what is wrong with a row that matches ``bad_row``."""
+        whens = [f"WHEN {self.columns[-1]} IS NULL THEN 'MISSING FIELDS: expected {len(self.columns)} fields'"]
+        whens += [f"WHEN TRY_CAST({c} AS {t}) IS NULL THEN 'BAD VALUE: {c} is not a {t}'" for c, t in self.typed]
+        return f"CASE {' '.join(whens)} END"
 
 
 CLOUDFRONT = FileFormat(
-    "raw.pipeline.cloudfront_log", CLOUDFRONT_COLUMNS, "\t", skip_header=2, comment="#", extra_fields=8
+    "raw.pipeline.cloudfront_log",
+    CLOUDFRONT_COLUMNS,
+    "\t",
+    skip_header=2,
+    comment="#",
+    extra_fields=8,
+    typed=(("logdate", "DATE"), ("logtime", "TIME")),
 )
 ALB = FileFormat("raw.pipeline.alb_log", ALB_COLUMNS, " ", quote='"', extra_fields=10)
-LICENSE_CSV = FileFormat("raw.pipeline.license_csv", LICENSE_COLUMNS, ",", quote='"', compression="none")
+LICENSE_CSV = FileFormat(
+    "raw.pipeline.license_csv",
+    LICENSE_COLUMNS,
+    ",",
+    quote='"',
+    compression="none",
+    typed=(("issuedat", "BIGINT"), ("expiresat", "BIGINT")),
+)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,11 @@ def join(root: str, *parts: str) -> str:
 @lru_cache(maxsize=4)
 def _s3(endpoint_url: str | None):
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None)
+    # Bounded waits and standard retries (5xx, throttling, resets): a stuck S3 call fails in minutes, not hours.
+    config = Config(connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5})
+    return boto3.client("s3", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None, config=config)
 
 
 def s3_client():

@@ -107,13 +107,17 @@ def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str], stag
 
 
 def short_rows_sql(spec: CopySpec, files: Sequence[str]) -> tuple[str, str]:
-    """Select, then delete, the loaded rows that lack fields (bind: the files, for each statement)."""
+    """Select, then delete, the loaded rows that are rejects - a missing field, a value that does not cast
+    (bind: the files, for each statement)."""
     fmt = spec.file_format
     sep = literal(fmt.delimiter)
-    where = f"_file IN ({', '.join('?' for _ in files)}) AND {fmt.columns[-1]} IS NULL"
+    where = f"_file IN ({', '.join('?' for _ in files)}) AND ({fmt.bad_row()})"
     # The line as loaded: present fields joined by the delimiter (CONCAT_WS would be NULL on any NULL).
     text = " || ".join([f"COALESCE({fmt.columns[0]}, '')"] + [f"COALESCE({sep} || {c}, '')" for c in fmt.columns[1:]])
-    select = f"SELECT _file, _row + {fmt.skip_header}, {text} FROM {spec.table} WHERE {where} ORDER BY _file, _row"
+    select = (
+        f"SELECT _file, _row + {fmt.skip_header}, {text}, {fmt.bad_row_reason()} FROM {spec.table} "
+        f"WHERE {where} ORDER BY _file, _row"
+    )
     return select, f"DELETE FROM {spec.table} WHERE {where}"
 
 
@@ -246,8 +250,7 @@ class SnowflakeSession(Session):
         select, delete = short_rows_sql(spec, names)
         short = self.execute(select, names)
         self.execute(delete, names)
-        missing = f"MISSING FIELDS: expected {len(spec.file_format.columns)} fields"
-        rejects = [Reject(file, int(line), text, missing) for file, line, text in short]
+        rejects = [Reject(file, int(line), text, reason) for file, line, text, reason in short]
         for r in results:
             moved = sum(1 for j in rejects if j.file == r.file)
             r.rows_loaded -= moved

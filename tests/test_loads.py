@@ -152,7 +152,7 @@ def test_truncated_gzip_keeps_the_lines_before_the_damage(env):
     loaded = query("SELECT count(*) FROM raw.diagnostics.log_entries WHERE _file = ?", (name,))[0][0]
     damage = query("SELECT line, error FROM raw.pipeline.rejects WHERE file = ?", (name,))
     assert 0 < loaded < biggest.lines * 2000
-    assert len(damage) == 1 and "unreadable compressed stream" in damage[0][1]
+    assert len(damage) == 1 and "compressed stream ends" in damage[0][1]
     assert damage[0][0] == loaded + 3  # two header lines, then the first line not recovered
     status = query("SELECT status FROM raw.pipeline.load_history WHERE file = ?", (name,))
     assert status == [("PARTIALLY_LOADED",)]

@@ -112,18 +112,23 @@ def test_ledger_rejects_and_short_rows_through_the_connector(snowflake):
     with warehouse.connect("t") as s:
         s.ensure_bookkeeping()
         s.ensure_table(SPEC.table, [(c, "VARCHAR") for c in fmt.columns] + list(META_COLUMNS))
-        full = ["v"] * len(fmt.columns)
-        short = ["v"] * 5 + [None] * (len(fmt.columns) - 5)
+        full = ["2026-11-25", "03:04:05"] + ["v"] * (len(fmt.columns) - 2)
+        short = full[:5] + [None] * (len(fmt.columns) - 5)
+        bad_date = ["2026-13-45", *full[1:]]
         cols = ", ".join(fmt.columns)
         marks = ", ".join("?" for _ in range(len(fmt.columns) + 2))
         with s.transaction():
-            for file, row, values in [(files[0], 1, full), (files[0], 2, short), (files[1], 1, full)]:
+            for file, row, values in [(files[0], 1, full), (files[0], 2, short), (files[1], 1, full),
+                                      (files[1], 2, bad_date)]:  # fmt: skip
                 s.execute(f"INSERT INTO {SPEC.table} ({cols}, _file, _row) VALUES ({marks})", (*values, file, row))
             select, delete = short_rows_sql(SPEC, files)
             found = s.execute(select, files)
             s.execute(delete, files)
             s._record(SPEC.table, [FileResult(files[0], "PARTIALLY_LOADED", 2, 1, 1)], [])
-        assert found == [(files[0], 4, "\t".join(["v"] * 5))]
+        assert found == [
+            (files[0], 4, "\t".join(full[:5]), "MISSING FIELDS: expected 26 fields"),
+            (files[1], 4, "\t".join(bad_date), "BAD VALUE: logdate is not a DATE"),
+        ]
         assert s.execute(f"SELECT count(*) FROM {SPEC.table}") == [(2,)]
         assert s.ledger(SPEC.table) == {files[0]: "PARTIALLY_LOADED"}
         assert s.invalidate_files(SPEC.table, r"ESECCHECKONE01/.*") == 1

@@ -106,6 +106,11 @@ def source_columns(pg: PgSession, table: str) -> list[PgColumn]:
         if c.name != c.name.lower():
             raise ReplicationError(f"{source}.{c.name}: mixed-case column names are not supported")
         identifiers.check(c.name, 1)
+        # A text bookmark would compare as strings and break on the first value that is not a time.
+        if c.name == cfg.replication_key and not c.data_type.lower().startswith("timestamp"):
+            raise ReplicationError(
+                f"{source}.{c.name} is {c.data_type}: the replication key must be a timestamp column"
+            )
     return columns
 
 
@@ -132,7 +137,12 @@ def extract(
         where += f" AND NOT coalesce({quote(DELETED_FLAG)}, false)"
     if since is not None:
         where += f" AND {quote(cfg.replication_key)} >= %s"
-    sql = f"SELECT {', '.join(c.select_expression for c in columns)} FROM {quote(cfg.source_schema + '.' + table)} "
+    source = quote(cfg.source_schema + "." + table)
+    waiting = pg.execute(f"SELECT count(*) FROM {source} WHERE {quote(cfg.key)} IS NULL")[0][0]
+    if waiting:
+        logger.warning("%s.%s: %d row(s) without %s wait for Heroku Connect to give them one", cfg.source_schema,
+                       table, waiting, cfg.key)  # fmt: skip
+    sql = f"SELECT {', '.join(c.select_expression for c in columns)} FROM {source} "
     return pg.copy_out(sql + f"WHERE {where}", (since,) if since is not None else None, path)
 
 
