@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,20 @@ class Settings:
                 self.config.remove_option(section, option)
             else:
                 self.config.set(section, option, old)
+
+
+def wait_until_up(proc: subprocess.Popen, probe: Callable[[], object], what: str, timeout: float = 30) -> None:
+    """Poll ``probe`` until it stops raising OSError; fail (killing the process) if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -103,16 +117,7 @@ def s3_server() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.1)
+    wait_until_up(proc, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(), "moto_server")
     yield url
     proc.terminate()
     proc.wait(10)

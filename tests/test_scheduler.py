@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_until_up
 
 
 @pytest.fixture
@@ -27,16 +26,8 @@ def luigid(tmp_path: Path) -> Iterator[int]:
          "--state-path", str(tmp_path / "state.pickle"), "--logdir", str(tmp_path)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/visualiser/index.html", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("luigid did not start") from None
-            time.sleep(0.2)
+    page = f"http://127.0.0.1:{port}/static/visualiser/index.html"
+    wait_until_up(proc, lambda: urllib.request.urlopen(page, timeout=1), "luigid")
     yield port
     proc.terminate()
     proc.wait(10)
