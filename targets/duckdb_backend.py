@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 
@@ -71,18 +71,17 @@ def _column_type(duckdb_type: str) -> str:
     return "VARCHAR"
 
 
-def gzip_damage(path: str) -> str | None:
-    """What is wrong with a gzip file, or None. DuckDB's reader checks neither the deflate data's integrity
-    nor the CRC, so a corrupt file would load garbage rows: zlib verifies both."""
+def gunzip(path: str, out: BinaryIO) -> str | None:
+    """Inflate a gzip file into ``out``; what is wrong with the stream, or None. DuckDB's own gzip reader
+    checks neither the deflate data nor the CRC, so a corrupt file would load garbage rows."""
     inflate = zlib.decompressobj(wbits=31)
     try:
         with open(path, "rb") as src:
             while chunk := src.read(1 << 20):
-                inflate.decompress(chunk, 0)
-                while inflate.unconsumed_tail:
-                    inflate.decompress(inflate.unconsumed_tail, 0)
+                out.write(inflate.decompress(chunk))
     except zlib.error as exc:
         return f"corrupt gzip stream: {exc}"
+    out.flush()
     return None if inflate.eof else "gzip stream ends before its end (truncated file)"
 
 
@@ -161,11 +160,15 @@ class DuckDBSession(Session):
         for file in files:
             if force:
                 self.execute(f"DELETE FROM {spec.table} WHERE _file = ?", (file.path,))
-            with local_copy(file) as path:
-                if spec.file_format.compression == "gzip" and (damage := gzip_damage(path)):
-                    raise UnreadableFileError(file, damage)
+            with local_copy(file) as path, tempfile.NamedTemporaryFile(suffix=".txt") as plain:
+                if spec.file_format.compression == "gzip":
+                    # zlib inflates and verifies the stream (DuckDB's reader checks neither the data nor the
+                    # CRC); the plain file also lets DuckDB parse it on every core.
+                    if damage := gunzip(path, plain):
+                        raise UnreadableFileError(file, damage)
+                    path = plain.name
                 try:
-                    result, found = self._load_file(spec, file.path, path, spec.file_format.compression)
+                    result, found = self._load_file(spec, file.path, path, "none")
                 except duckdb.IOException as exc:
                     raise UnreadableFileError(file, str(exc)) from exc
             results.append(result)
