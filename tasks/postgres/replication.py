@@ -132,18 +132,20 @@ def extract(
     """Stream the rows (all, or those changed since) to a CSV file with COPY. Rows without a key (created in
     Postgres, not yet in Salesforce) wait until Heroku Connect gives them one; a full load skips deleted rows."""
     cfg = replication()
-    where = f"{quote(cfg.key)} IS NOT NULL"
+    where = "TRUE"
     if live_only and any(c.name == DELETED_FLAG for c in columns):
         where += f" AND NOT coalesce({quote(DELETED_FLAG)}, false)"
     if since is not None:
         where += f" AND {quote(cfg.replication_key)} >= %s"
+    params = (since,) if since is not None else None
     source = quote(cfg.source_schema + "." + table)
-    waiting = pg.execute(f"SELECT count(*) FROM {source} WHERE {quote(cfg.key)} IS NULL")[0][0]
+    # Counted within the same window as the extract, so an incremental run does not scan the whole table.
+    waiting = pg.execute(f"SELECT count(*) FROM {source} WHERE {where} AND {quote(cfg.key)} IS NULL", params)[0][0]
     if waiting:
         logger.warning("%s.%s: %d row(s) without %s wait for Heroku Connect to give them one", cfg.source_schema,
                        table, waiting, cfg.key)  # fmt: skip
     sql = f"SELECT {', '.join(c.select_expression for c in columns)} FROM {source} "
-    return pg.copy_out(sql + f"WHERE {where}", (since,) if since is not None else None, path)
+    return pg.copy_out(sql + f"WHERE {where} AND {quote(cfg.key)} IS NOT NULL", params, path)
 
 
 def replicate_table(
