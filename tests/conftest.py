@@ -152,16 +152,26 @@ def postgres_dsn() -> Iterator[str]:
     server.cleanup()
 
 
+def pg_query(dsn: str, sql: str, params: Any = None) -> list[tuple]:
+    """One statement on its own autocommit connection; its rows, if it returns any."""
+    import psycopg2
+
+    con = psycopg2.connect(dsn)
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        con.close()
+
+
 def create_database(server_dsn: str, dbname: str) -> str:
     """A fresh, empty database on the server; returns its DSN."""
     import psycopg2
 
-    con = psycopg2.connect(server_dsn)
-    con.autocommit = True
-    with con.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        cur.execute(f'CREATE DATABASE "{dbname}"')
-    con.close()
+    pg_query(server_dsn, f'DROP DATABASE IF EXISTS "{dbname}"')
+    pg_query(server_dsn, f'CREATE DATABASE "{dbname}"')
     return psycopg2.extensions.make_dsn(server_dsn, dbname=dbname)
 
 

@@ -26,6 +26,7 @@ from targets.postgres import (
     quote,
     split_statements,
 )
+from tests.conftest import pg_query as query
 
 # -- the shared fixture ------------------------------------------------------------------------------
 
@@ -154,17 +155,6 @@ def contents(dsn: str, schemas: tuple[str, ...] = ("orgm", "staging")) -> dict[s
                 cur.execute(f"SELECT * FROM {quote(table)}")
                 out[table] = sorted(cur.fetchall(), key=repr)
             return out
-    finally:
-        con.close()
-
-
-def query(dsn: str, sql: str, params: Any = None) -> list[tuple]:
-    con = psycopg2.connect(dsn)
-    con.autocommit = True
-    try:
-        with con.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
     finally:
         con.close()
 

@@ -40,6 +40,7 @@ import psycopg2.extensions
 
 from devdata.generate import Dataset, generate
 from devdata.writers import write_duckdb, write_files, write_postgres
+from tests.conftest import pg_query
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -121,14 +122,7 @@ class PgServer:
         return psycopg2.extensions.make_dsn(self.dsn, dbname=database)
 
     def admin(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        con = psycopg2.connect(self.dsn)
-        con.autocommit = True
-        try:
-            with con.cursor() as cur:
-                cur.execute(sql, params)
-                return cur.fetchall() if cur.description else []
-        finally:
-            con.close()
+        return pg_query(self.dsn, sql, params)
 
     def create_database(self, name: str, template: str | None = None) -> str:
         self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
