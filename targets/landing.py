@@ -6,6 +6,7 @@ handed to DuckDB's readers locally (platform-facts §1).
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -43,26 +44,30 @@ def _split_s3(url: str) -> tuple[str, str]:
 
 
 def list_files(spec: CopySpec) -> list[StagedFile]:
-    """Files under the spec's stage path whose stage-relative path matches its pattern, sorted."""
+    """Files under the spec's stage path (a folder, or a folder and the start of the file names: a listing of
+    one day rather than of a distribution's whole history) whose stage-relative path matches its pattern, sorted."""
     base = join(spec.stage_url, spec.path)
     found: list[StagedFile] = []
     if spec.stage_url.startswith("s3://"):
         bucket, prefix = _split_s3(base)
-        root_len = len(_split_s3(spec.stage_url)[1].rstrip("/")) + (1 if _split_s3(spec.stage_url)[1] else 0)
+        root = _split_s3(spec.stage_url)[1].strip("/")
         paginator = s3_client().get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/" if prefix else ""):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
-                rel = obj["Key"][root_len:]
+                key = obj["Key"]
+                if root and not key.startswith(root + "/"):
+                    continue  # a sibling folder whose name starts like the stage's
+                rel = key[len(root) + 1 :] if root else key
                 if spec.matches(rel):
-                    found.append(StagedFile(rel, f"s3://{bucket}/{obj['Key']}", obj["Size"]))
+                    found.append(StagedFile(rel, f"s3://{bucket}/{key}", obj["Size"]))
     else:
         root = Path(spec.stage_url)
         start = Path(base)
-        if start.is_dir():
-            for p in start.rglob("*"):
-                rel = p.relative_to(root).as_posix()
-                if p.is_file() and spec.matches(rel):
-                    found.append(StagedFile(rel, str(p), p.stat().st_size))
+        candidates = start.rglob("*") if start.is_dir() else start.parent.glob(glob.escape(start.name) + "*")
+        for p in candidates:
+            rel = p.relative_to(root).as_posix()
+            if p.is_file() and spec.matches(rel):
+                found.append(StagedFile(rel, str(p), p.stat().st_size))
     return sorted(found, key=lambda f: f.path)
 
 

@@ -183,9 +183,7 @@ class Session(ABC):
                 replace.append(f)
             else:
                 outcome.results.append(FileResult(f.path, "LOAD_SKIPPED"))
-        size = self.copy_batch_size
-        units = [(new[i : i + size], False) for i in range(0, len(new), size)]
-        units += [(replace[i : i + size], True) for i in range(0, len(replace), size)]
+        units = self._units(new, False) + self._units(replace, True)
         for done, (results, rejects) in enumerate(self._each_unit(functools.partial(_copy_unit, spec), units)):
             outcome.results.extend(results)
             outcome.rejects.extend(rejects)
@@ -201,6 +199,14 @@ class Session(ABC):
             yield load(self, batch, replacing)
 
     copy_batch_size = 1
+
+    def copy_unit_size(self, files: int) -> int:
+        """Files per unit (one transaction) when copying this many."""
+        return self.copy_batch_size
+
+    def _units(self, files: list[StagedFile], replacing: bool) -> list[tuple[list, bool]]:
+        size = self.copy_unit_size(len(files))
+        return [(files[i : i + size], replacing) for i in range(0, len(files), size)]
 
     @abstractmethod
     def _copy_batch(

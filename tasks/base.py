@@ -33,6 +33,16 @@ class ReportsProgress(luigi.Task):
             self.set_progress_percentage(percent)
 
 
+class PartlyBuiltError(Exception):
+    """A batch's ``work`` built some partitions and failed others: the built ones' markers are written, then
+    ``error`` is raised."""
+
+    def __init__(self, rows: dict[str, int | None], error: Exception):
+        super().__init__(str(error))
+        self.rows = rows
+        self.error = error
+
+
 class WarehouseTask(ReportsProgress):
     target_table: ClassVar[str]  # what the task builds, e.g. raw.diagnostics.log_entries
     version: ClassVar[int] = 1  # bump to redo every partition (it is part of the update_id)
@@ -80,25 +90,37 @@ class WarehouseTask(ReportsProgress):
         """ops invalidate calls this in its transaction before deleting the marker: undo whatever would make
         the rerun skip work (a load's file history). Nothing by default."""
 
-    def work(self, session: Session) -> int | None:
-        """Do the task's work; return the row count recorded on the marker."""
+    def work(self, session: Session) -> int | dict[str, int] | None:
+        """Do the task's work; return the row count recorded on the marker - for a Luigi batch whose output is
+        its members' markers, the row count of each by update_id (raise PartlyBuiltError when some failed)."""
         raise NotImplementedError
 
     # -- template --------------------------------------------------------------------------------------
     def run(self) -> None:
         secrets.require(self.task_family, warehouse().backend)
-        marker = self.output()
+        markers: list[MarkerTarget] = luigi.task.flatten(self.output())
+        error: Exception | None = None
         with connect(self.query_tag(), self.profile) as session:
             if self.atomic:
                 session.ensure_table(marker_table(), MARKER_COLUMNS)
                 self.prepare(session)
                 with session.transaction():
                     rows = self.work(session)
-                    marker.write(session, rows)
+                    markers[0].write(session, rows)
+                built = {markers[0].update_id: rows}
             else:
                 self.prepare(session)
-                rows = self.work(session)
+                try:
+                    rows = self.work(session)
+                except PartlyBuiltError as exc:
+                    rows, error = exc.rows, exc.error
+                built = rows if isinstance(rows, dict) else {markers[0].update_id: rows}
                 session.ensure_table(marker_table(), MARKER_COLUMNS)
                 with session.transaction():
-                    marker.write(session, rows)
-        logger.info("%s: %s rows, marker %s", self.task_id, rows, marker.update_id)
+                    for marker in markers:
+                        if marker.update_id in built:
+                            marker.write(session, built[marker.update_id])
+        for update_id, count in built.items():
+            logger.info("%s: %s rows, marker %s", self.task_id, count, update_id)
+        if error is not None:
+            raise error

@@ -218,6 +218,56 @@ def test_catch_up_fills_two_missing_days_in_one_run(env):
     assert after[days[0]] == before[days[0]] and after[days[3]] == before[days[3]]
 
 
+def test_ready_days_run_as_one_batch_and_a_day_over_the_threshold_fails_alone(env, caplog):
+    days = [SETTLED - timedelta(days=2) + timedelta(days=i) for i in range(3)]
+    ds = generate(days[0], 3, 20, seed=13)
+    land(ds.files, env / "landing")
+    # The middle day gets a file of lines missing most fields: far over the 20 % threshold of this module.
+    location = "ESECCHECKONE01"
+    garbage = gzip.compress(b"#Version: 1.0\n#Fields: date time\n" + b"2026-01-01\t00:00:00\n" * 200)
+    (env / "landing" / "diagnostics" / location / f"{location}.{days[1]}-23.GARBAGE.gz").write_bytes(garbage)
+
+    caplog.set_level("INFO", logger="luigi-interface")
+    result = build(*[LoadSecurityCheckLogs(date=d) for d in days])
+    assert f"running   LoadSecurityCheckLogs(date={days[0]},{days[1]},{days[2]})" in caplog.text
+    assert not ok(result)
+    assert [LoadSecurityCheckLogs(date=d).complete() for d in days] == [True, False, True]
+    assert query("SELECT count(*) FROM raw.pipeline.rejects WHERE file LIKE '%GARBAGE%'")[0][0] == 200
+    # Every file was loaded once, the bad day's good files included; its rerun loads nothing again and fails.
+    loaded = query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0]
+    assert loaded == len(diagnostics(ds))
+    with pytest.raises(RejectThresholdError, match=f"{days[1]}: 2"):
+        LoadSecurityCheckLogs(date=days[1]).run()
+    assert query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0] == loaded
+
+
+def test_a_batch_of_days_is_one_task_id_and_round_trips():
+    days = (SETTLED - timedelta(days=1), SETTLED)
+    batch = LoadReleaseLogs(date=tuple(reversed(days)))
+    assert batch.date == days and batch.days() == days
+    assert batch.task_id not in {LoadReleaseLogs(date=d).task_id for d in days}
+    assert LoadReleaseLogs.from_str_params(batch.to_str_params()) == batch
+    assert [t.update_id() for t in batch.day_tasks()] == [LoadReleaseLogs(date=d).update_id() for d in days]
+    assert LoadReleaseLogs(date=(SETTLED,)) == LoadReleaseLogs(date=SETTLED)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_rows_are_numbered_line_by_line_within_each_file(env, settings, threads):
+    settings.set("warehouse", "copy_threads", threads)
+    ds = generate(SETTLED, 1, 40, seed=7, dirt=DirtOptions.clean())
+    land(ds.files, env / "landing")
+    LoadReleaseLogs(date=SETTLED).run()
+    files = [f for f in ds.files if f.key.startswith("releases/")]
+    assert len(files) > 2
+    for f in files:
+        lines = [line.split("\t") for line in gzip.decompress(f.data).decode().splitlines() if not line.startswith("#")]
+        rows = query(
+            "SELECT _row, x_edge_request_id FROM raw.releases.log_entries WHERE _file = ? ORDER BY _row",
+            (f.key.removeprefix("releases/"),),
+        )
+        assert rows == [(i + 1, line[14]) for i, line in enumerate(lines)]
+
+
 def test_an_empty_day_waits_for_data_instead_of_succeeding(env):
     result = build(LoadSecurityCheckLogs(date=SETTLED))
     assert "missing external dependencies" in result.summary_text or "were missing" in result.summary_text

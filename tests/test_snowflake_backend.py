@@ -137,7 +137,8 @@ def test_ledger_rejects_and_short_rows_through_the_connector(snowflake):
 
 def test_the_security_check_source_builds_one_spec_per_distribution(env):
     specs = SECURITY_CHECK.specs(date(2026, 11, 25))
-    assert [s.path for s in specs] == ["ESECCHECKONE01", "ESECCHECKTWO02"]
+    # Listed by the day's name prefix: one day of a distribution, not its whole history.
+    assert [s.path for s in specs] == [f"{d}/{d}.2026-11-25-" for d in ("ESECCHECKONE01", "ESECCHECKTWO02")]
     assert specs[0].matches("ESECCHECKONE01/ESECCHECKONE01.2026-11-25-07.XYZ123.gz")
     assert not specs[0].matches("ESECCHECKONE01/ESECCHECKONE01.2026-11-26-07.XYZ123.gz")
     assert not specs[0].matches("ESECCHECKTWO02/ESECCHECKTWO02.2026-11-25-07.XYZ123.gz")

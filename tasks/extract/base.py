@@ -5,12 +5,11 @@ loudly on too many rejects and writes the day's marker.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import luigi
 
@@ -18,7 +17,7 @@ from config.settings import landing, loading
 from targets import landing as landing_zone
 from targets.formats import META_COLUMNS, CopySpec, FileFormat, StagedFile
 from targets.warehouse import LOAD_HISTORY, REJECTS, Session
-from tasks.base import WarehouseTask
+from tasks.base import PartlyBuiltError, WarehouseTask
 
 logger = logging.getLogger("bizops.extract")
 
@@ -46,6 +45,7 @@ class DailySource:
         raise NotImplementedError
 
     def listing_path(self, location: str, day: date) -> str:
+        """Where to list the day's files: a folder, or a folder and the start of the file names."""
         return location
 
     def specs(self, day: date) -> list[CopySpec]:
@@ -84,10 +84,39 @@ class _FilesLanded(luigi.Target):
         return any(files for _, files in self.source.files(self.day))
 
 
-class LoadDailyFiles(WarehouseTask):
-    """Concrete loads set ``source()``; ``date`` is the day the files describe."""
+class DayParameter(luigi.DateParameter):
+    """A day. Luigi hands a worker the ready days of one load as one batch (``batch_method``): the batch's task
+    holds them all, as a tuple serialized comma-joined, so its id is none of the days' ids."""
 
-    date = luigi.DateParameter(description="The day whose files to load (UTC).")
+    def __init__(self, **kwargs: Any):
+        super().__init__(batch_method=tuple, **kwargs)
+
+    def parse(self, s: str) -> date | tuple[date, ...]:
+        return self.normalize(tuple(luigi.DateParameter.parse(self, day) for day in s.split(",")))
+
+    def normalize(self, x: Any) -> date | tuple[date, ...]:
+        if not isinstance(x, tuple):
+            return super().normalize(x)
+        days = tuple(sorted({luigi.DateParameter.normalize(self, day) for day in x}))
+        return days[0] if len(days) == 1 else days
+
+    def next_in_enumeration(self, value: Any) -> date | None:
+        return None if isinstance(value, tuple) else super().next_in_enumeration(value)
+
+    def serialize(self, x: Any) -> str:
+        if isinstance(x, tuple):
+            return ",".join(luigi.DateParameter.serialize(self, day) for day in x)
+        return super().serialize(x)
+
+
+class LoadDailyFiles(WarehouseTask):
+    """Concrete loads set ``source()``; ``date`` is the day the files describe.
+
+    Several ready days of a source (a catch-up, a backfill) run as one Luigi batch: their new files load
+    together, in units big enough for DuckDB to write whole row groups, and each day is then checked and
+    marked on its own - a day over the reject threshold fails alone."""
+
+    date = DayParameter(description="The day whose files to load (UTC); a batch holds several, comma-joined.")
     atomic: ClassVar[bool] = False  # files commit one by one with their load history: replayable
     # Extract before transform: while loads are runnable a worker takes them first, so the dbt nodes waiting
     # on them become ready together and run as one batch.
@@ -100,8 +129,16 @@ class LoadDailyFiles(WarehouseTask):
     def target_table(self) -> str:  # type: ignore[override]
         return self.source().table
 
+    def days(self) -> tuple[date, ...]:
+        return self.date if isinstance(self.date, tuple) else (self.date,)
+
+    def day_tasks(self) -> list[LoadDailyFiles]:
+        """The task of each day: the batch's members, or this task itself."""
+        return [self.clone(date=day) for day in self.days()] if isinstance(self.date, tuple) else [self]
+
     def partition(self) -> str:
-        return self.date.isoformat()
+        days = self.days()
+        return days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}"
 
     def settles_at(self) -> datetime | None:
         if not self.source().late_files:
@@ -109,8 +146,12 @@ class LoadDailyFiles(WarehouseTask):
         day_end = datetime(self.date.year, self.date.month, self.date.day) + timedelta(days=1)
         return day_end + timedelta(hours=loading().late_arrival_hours)
 
-    def requires(self) -> luigi.Task:
-        return LandingFiles(source_task=self.task_family, date=self.date, region=getattr(self, "region", ""))
+    def output(self) -> luigi.Target | list[luigi.Target]:
+        return [t.output() for t in self.day_tasks()] if isinstance(self.date, tuple) else super().output()
+
+    def requires(self) -> list[luigi.Task]:
+        region = getattr(self, "region", "")
+        return [LandingFiles(source_task=self.task_family, date=day, region=region) for day in self.days()]
 
     def prepare(self, session: Session) -> None:
         session.ensure_bookkeeping()
@@ -119,27 +160,41 @@ class LoadDailyFiles(WarehouseTask):
 
     def invalidate(self, session: Session) -> None:
         """The day's files are reloaded by the next run, replacing exactly their rows."""
-        for spec in self.source().specs(self.date):
-            session.invalidate_files(spec.table, spec.pattern)
+        for day in self.days():
+            for spec in self.source().specs(day):
+                session.invalidate_files(spec.table, spec.pattern)
 
-    def work(self, session: Session) -> int:
-        located = self.source().files(self.date)
-        for i, (spec, files) in enumerate(located):
-            outcome = session.copy(spec, files, progress=functools.partial(self._progress, i, len(located)))
-            loaded = [r for r in outcome.results if r.status != "LOAD_SKIPPED"]
+    def work(self, session: Session) -> dict[str, int]:
+        """Copy every new file of the days at once (the copy names its files: any spec of the source serves),
+        then check each day; days over the reject threshold fail after the others are marked."""
+        located = {day: self.source().files(day) for day in self.days()}
+        spec = next(spec for found in located.values() for spec, _ in found)
+        files = [f for found in located.values() for _, fs in found for f in fs]
+        outcome = session.copy(spec, files, progress=self._progress)
+        results = {r.file: r for r in outcome.results}
+        rows: dict[str, int] = {}
+        failed: list[RejectThresholdError] = []
+        for task in self.day_tasks():
+            paths = [f.path for _, fs in located[task.date] for f in fs]
+            done = [results[p] for p in paths if results[p].status != "LOAD_SKIPPED"]
             logger.info(
                 "%s %s: %d new file(s), %d rows loaded, %d rejected, %d already loaded",
-                spec.table, self.date, len(loaded), outcome.rows_loaded, len(outcome.rejects),
-                len(outcome.results) - len(loaded),
+                spec.table, task.date, len(done), sum(r.rows_loaded for r in done),
+                sum(r.errors_seen for r in done), len(paths) - len(done),
             )  # fmt: skip
-        return self._check_partition(session, [f.path for _, files in located for f in files])
+            try:
+                rows[task.update_id()] = task._check_partition(session, paths)
+            except RejectThresholdError as exc:
+                failed.append(exc)
+        self.report(f"{spec.table} {self.partition()}: {sum(rows.values())} rows, {len(failed)} day(s) failed", 100)
+        if failed:
+            error = failed[0] if len(failed) == 1 else RejectThresholdError("; ".join(map(str, failed)))
+            raise PartlyBuiltError(rows, error)
+        return rows
 
-    def _progress(self, location: int, locations: int, batches_done: int, batches: int) -> None:
+    def _progress(self, units_done: int, units: int) -> None:
         """Shown in the luigid visualiser while a long load runs."""
-        self.report(
-            f"location {location + 1}/{locations}: {batches_done}/{batches} file batches loaded",
-            round(100 * (location + batches_done / batches) / locations),
-        )
+        self.report(f"{units_done}/{units} file batches loaded", round(100 * units_done / units))
 
     def _check_partition(self, session: Session, paths: list[str]) -> int:
         """Totals over every file of the day (earlier runs' included); fail above the reject share."""
@@ -151,7 +206,6 @@ class LoadDailyFiles(WarehouseTask):
             (table, *paths),
         )[0]
         share = errors / parsed if parsed else 0.0
-        self.report(f"{table} {self.date}: {loaded} rows from {len(paths)} files, {errors} rejected", 100)
         if share > loading().max_reject_share:
             worst = session.execute(
                 f"SELECT file, count(*) AS n, min(line), any_value(error) FROM {REJECTS} "

@@ -23,6 +23,9 @@ class CloudFrontSource(DailySource):
     def locations(self) -> Sequence[str]:
         return [secrets.get(env) for env in self.location_envs]
 
+    def listing_path(self, location: str, day: date) -> str:
+        return f"{location}/{location}.{day.isoformat()}-"
+
     def pattern(self, location: str, day: date) -> str:
         loc = re.escape(location)
         return rf"{loc}/{loc}\.{day.isoformat()}-\d{{2}}\.[^./]+\.gz"

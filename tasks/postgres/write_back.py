@@ -202,4 +202,3 @@ class DrainWriteBackQueue(WarehouseTask):
             raise WriteBackError(f"{len(failures)} of {len(requests)} write-back(s) failed: {detail}") from first
         self.report(f"{len(requests)} write-backs done, {copied} rows")
         return copied
-

@@ -247,4 +247,3 @@ class DbtBuild(luigi.WrapperTask):
         days = (last - first).days + 1
         for node in dbt_manifest.load().select(self.selection):
             yield DbtNode(node=node.unique_id, selection=self.selection, end=last, days=days)
-
