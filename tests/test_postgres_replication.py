@@ -146,6 +146,18 @@ def test_the_lookback_picks_up_rows_that_landed_behind_the_bookmark(db, settings
     assert wh("SELECT email FROM raw.orgm.contact WHERE sfid = ?", (sfid,)) == [("late@example.com",)]
 
 
+def test_a_change_that_landed_behind_the_bookmark_replaces_the_old_row(db):
+    dsn = db["dsn"]
+    assert build(ReplicateOrgmTable(table="account", slot=SLOT))
+    late = bookmark("account") - timedelta(minutes=10)  # written late: behind the bookmark, among the re-reads
+    pg(dsn, "UPDATE orgm.account SET name = 'Renamed late', systemmodstamp = %s WHERE sfid = %s", (late, db["lost"]))
+    with warehouse.connect("t") as session, PgSession("t") as pgs:
+        assert replicate_table(session, pgs, "account").upserted == 1
+    assert wh("SELECT name, systemmodstamp FROM raw.orgm.account WHERE sfid = ?", (db["lost"],)) == [
+        ("Renamed late", late)
+    ]
+
+
 def test_hard_deletes_propagate_from_isdeleted_and_delete_history(db):
     dsn = db["dsn"]
     assert build(ReplicateOrgm(slot=SLOT))

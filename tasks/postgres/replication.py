@@ -29,6 +29,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,36 +162,38 @@ def replicate_table(
     cfg = replication()
     say = progress or (lambda _message: None)
     target = target_of(table)
-    columns = source_columns(pg, table)
+    # Postgres's catalog is read while the warehouse connects and reads its own: each side mostly waits.
+    with ThreadPoolExecutor(1, thread_name_prefix="pg-columns") as pool:
+        pending = pool.submit(source_columns, pg, table)
+        # 1. DDL, outside the data transaction (Snowflake commits around DDL).
+        session.ensure_table(identifiers.check(cfg.state_table, 3), STATE_COLUMNS)
+        if marker is not None and not session.table_columns(marker_table()):  # a catalog read: cheaper than DDL
+            session.ensure_table(marker_table(), MARKER_COLUMNS)
+        state = read_state(session, table)
+        deletes = _delete_history_source(session, table)
+        columns = pending.result()
     names = [c.name for c in columns]
     typed = [(c.name, c.warehouse_type) for c in columns]
-
-    # 1. DDL, outside the data transaction (Snowflake commits around DDL).
-    session.ensure_table(identifiers.check(cfg.state_table, 3), STATE_COLUMNS)
-    if marker is not None and not session.table_columns(marker_table()):  # a catalog read: cheaper than DDL
-        session.ensure_table(marker_table(), MARKER_COLUMNS)
     added = session.ensure_columns(target, typed)
-    state = read_state(session, table)
     new_columns = sorted(set(names) - set(state.columns)) if state else names
-    if state is None or state.bookmark is None:
-        full = True
-    elif new_columns:
+    bookmark = state.bookmark if state else None
+    if new_columns and bookmark is not None:
         logger.info("%s: column(s) %s new since the last full load: reloading in full", target, new_columns)
-        full = True
-    since = None
-    if not full and state is not None and state.bookmark is not None:
-        since = state.bookmark - timedelta(minutes=cfg.lookback_minutes)
-    deletes = _delete_history_source(session, table)
+    # An incremental run reads the rows changed since the bookmark, re-reading the lookback before it.
+    window = None
+    if not (full or new_columns or bookmark is None):
+        window = (bookmark - timedelta(minutes=cfg.lookback_minutes), bookmark)
+    full = window is None
     outcome = Outcome(target, "full" if full else "incremental", added_columns=added)
 
     with tempfile.TemporaryDirectory(prefix=f"replicate_{table}_", dir=cfg.temp_dir) as tmp:
         # 2. Extract: Postgres COPY streamed to a local file.
         path = Path(tmp) / f"{table}.csv"
-        say(f"{target}: extracting {'all rows' if since is None else f'rows changed since {since}'}")
-        outcome.extracted = extract(pg, table, columns, since, path, live_only=full)
+        say(f"{target}: extracting {f'rows changed since {window[0]}' if window else 'all rows'}")
+        outcome.extracted = extract(pg, table, columns, window[0] if window else None, path, live_only=full)
         say(f"{target}: loading {outcome.extracted} rows")
         # 3. One transaction: data, deletes, bookmark and marker commit together.
-        if full:  # the file replaces the table's rows; readers see the old rows until the commit
+        if window is None:  # the file replaces the table's rows; readers see the old rows until the commit
             with session.transaction():
                 outcome.upserted, outcome.deleted = _replace(session, target, names, path, outcome.extracted)
                 seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {target}")[0][0]
@@ -202,7 +205,7 @@ def replicate_table(
                 path.unlink()
                 with session.transaction():
                     seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {scratch}")[0][0]
-                    outcome.upserted, outcome.deleted = _merge(session, target, scratch, names)
+                    outcome.upserted, outcome.deleted = _merge(session, target, scratch, names, *window)
                     _finish(session, table, names, deletes, outcome, seen, full, marker)
     logger.info("%s", outcome)
     return outcome
@@ -224,7 +227,7 @@ def _finish(
     full: bool,
     marker: MarkerTarget | None,
 ) -> None:
-    """In the data transaction: deletes listed in the history, the bookmark, the marker."""
+    """In the data transaction: deletes the history lists (``deletes``: their query), the bookmark, the marker."""
     if deletes:
         outcome.deleted += _delete_listed(session, outcome.table, deletes)
     current = read_state(session, table)  # read again inside the transaction: never move the bookmark back
@@ -247,13 +250,18 @@ def _replace(session: Session, target: str, names: Sequence[str], path: Path, ex
     return loaded, max(before - loaded, 0)
 
 
-def _merge(session: Session, target: str, scratch: str, names: Sequence[str]) -> tuple[int, int]:
+def _merge(
+    session: Session, target: str, scratch: str, names: Sequence[str], since: datetime, bookmark: datetime
+) -> tuple[int, int]:
     cfg = replication()
     key, stamp, cols = cfg.key, cfg.replication_key, ", ".join(names)
-    # Re-read rows (the lookback) whose replication key did not move are not changes: leave them alone.
+    # Re-read rows (the lookback) whose replication key did not move are not changes: leave them alone. Only
+    # rows at or before the bookmark can be such re-reads (every warehouse row is), and they match warehouse
+    # rows from ``since`` on: the join skips the new rows and the warehouse's blocks before the window.
     session.execute(
         f"DELETE FROM {scratch} WHERE {key} IN (SELECT s.{key} FROM {scratch} s JOIN {target} t "
-        f"ON t.{key} = s.{key} AND t.{stamp} = s.{stamp})"
+        f"ON t.{key} = s.{key} AND t.{stamp} = s.{stamp} WHERE s.{stamp} <= ? AND t.{stamp} >= ?)",
+        (bookmark, since),
     )
     live = f"NOT coalesce({DELETED_FLAG}, false)" if DELETED_FLAG in names else "1 = 1"
     flagged = 0
@@ -267,26 +275,24 @@ def _merge(session: Session, target: str, scratch: str, names: Sequence[str]) ->
 
 
 def _delete_history_source(session: Session, table: str) -> str | None:
-    """The warehouse copy of delete_history__c, when it exists and this is another table."""
+    """The query of the ids the warehouse copy of delete_history__c lists, when it exists and this is another
+    table."""
     cfg = replication()
     if table == cfg.delete_history_table:
         return None
     source = target_of(cfg.delete_history_table)
-    if not session.table_columns(source):
+    columns = dict(session.table_columns(source))
+    if not columns:
         logger.warning("%s not replicated yet: deletes it lists are applied to %s at its next run", source, table)
         return None
-    return source
+    live = f"NOT coalesce({DELETED_FLAG}, false)" if DELETED_FLAG in columns else "1 = 1"
+    return f"SELECT {DELETED_ID} FROM {source} WHERE {DELETED_ID} IS NOT NULL AND {live}"
 
 
 def _delete_listed(session: Session, target: str, deletes: str) -> int:
     """Remove the rows deleted in Salesforce that Heroku Connect never flagged: every run checks the whole
     delete history (a timestamp window misses late entries, which is how the original lost deletes)."""
-    key = replication().key
-    live = f"NOT coalesce({DELETED_FLAG}, false)" if DELETED_FLAG in dict(session.table_columns(deletes)) else "1 = 1"
-    removed = session.execute(
-        f"DELETE FROM {target} WHERE {key} IN "
-        f"(SELECT {DELETED_ID} FROM {deletes} WHERE {DELETED_ID} IS NOT NULL AND {live})"
-    )
+    removed = session.execute(f"DELETE FROM {target} WHERE {replication().key} IN ({deletes})")
     return int(removed[0][0]) if removed else 0
 
 
