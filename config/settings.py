@@ -32,7 +32,7 @@ class warehouse(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg s
         description="A marker not in this process's snapshot re-reads the table at most this often.",
     )
     copy_threads = luigi.IntParameter(
-        default=2, description="DuckDB: files loaded at once, each in its own transaction (CPU cores to use)."
+        default=2, description="DuckDB: units of files loaded at once, each in its own transaction (CPU cores to use)."
     )
     lock_timeout_seconds = luigi.FloatParameter(
         default=300.0,

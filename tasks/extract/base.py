@@ -117,7 +117,7 @@ class LoadDailyFiles(WarehouseTask):
     marked on its own - a day over the reject threshold fails alone."""
 
     date = DayParameter(description="The day whose files to load (UTC); a batch holds several, comma-joined.")
-    atomic: ClassVar[bool] = False  # files commit one by one with their load history: replayable
+    atomic: ClassVar[bool] = False  # files commit unit by unit with their load history: replayable
     # Extract before transform: while loads are runnable a worker takes them first, so the dbt nodes waiting
     # on them become ready together and run as one batch.
     priority = 10
