@@ -16,7 +16,7 @@ import random
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ from config.settings import warehouse
 from targets import identifiers
 from targets.formats import CopySpec, FileResult, Reject, StagedFile
 from targets.landing import local_copy
-from targets.warehouse import CopyResult, Session, UnreadableFileError
+from targets.warehouse import CopyResult, Session, UnreadableFileError, bind_marks
 
 MAX_LINE_BYTES = 2_000_000
 MAX_CSV_LINE_BYTES = 2_097_152  # a row of a table extract (long text fields, quoted newlines): DuckDB default
@@ -88,10 +88,6 @@ def gunzip(path: str, out: BinaryIO) -> str | None:
         return f"corrupt gzip stream: {exc}"
     out.flush()
     return None if inflate.eof else "gzip stream ends before its end (truncated file)"
-
-
-def _marks(items: Sized) -> str:
-    return ", ".join("?" for _ in range(len(items)))
 
 
 def _physical_line(ordinal: int, header_lines: int, skipped: Sequence[int]) -> int:
@@ -180,7 +176,7 @@ class DuckDBSession(Session):
         self, spec: CopySpec, files: Sequence[StagedFile], force: bool
     ) -> tuple[list[FileResult], list[Reject]]:
         if force:
-            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({_marks(files)})", [f.path for f in files])
+            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(files)})", [f.path for f in files])
         with contextlib.ExitStack() as stack:
             readable: dict[str, str] = {}  # local path DuckDB reads -> the file's stage-relative name
             for file in files:
@@ -264,7 +260,7 @@ class DuckDBSession(Session):
         self.execute(f"DROP TABLE IF EXISTS {scan}")
         self.execute(f"DROP TABLE IF EXISTS {scan}_scan")
         # A row missing fields or with a value that does not cast is a reject too: rare, moved out if any.
-        mine = f"_loaded_at = {loaded_at} AND _file IN ({_marks(files)})"
+        mine = f"_loaded_at = {loaded_at} AND _file IN ({bind_marks(files)})"
         counts = self.execute(
             f"SELECT _file, count(*), count(*) FILTER ({fmt.bad_row()}) FROM {spec.table} WHERE {mine} GROUP BY _file",
             list(files.values()),

@@ -19,7 +19,7 @@ from config import secrets
 from config.settings import snowflake as snowflake_settings
 from targets import identifiers
 from targets.formats import CopySpec, FileFormat, FileResult, Reject, StagedFile
-from targets.warehouse import STATS, Profile, Session, csv_field
+from targets.warehouse import STATS, Profile, Session, bind_marks, csv_field
 from targets.warehouse import column_type as warehouse_column_type
 
 COPY_RESULT_COLUMNS = (
@@ -111,7 +111,7 @@ def short_rows_sql(spec: CopySpec, files: Sequence[str]) -> tuple[str, str]:
     (bind: the files, for each statement)."""
     fmt = spec.file_format
     sep = literal(fmt.delimiter)
-    where = f"_file IN ({', '.join('?' for _ in files)}) AND ({fmt.bad_row()})"
+    where = f"_file IN ({bind_marks(files)}) AND ({fmt.bad_row()})"
     # The line as loaded: present fields joined by the delimiter (CONCAT_WS would be NULL on any NULL).
     text = " || ".join([f"COALESCE({fmt.columns[0]}, '')"] + [f"COALESCE({sep} || {c}, '')" for c in fmt.columns[1:]])
     select = (
@@ -243,8 +243,7 @@ class SnowflakeSession(Session):
     ) -> tuple[list[FileResult], list[Reject]]:
         names = [f.path for f in files]
         if force:
-            marks = ", ".join("?" for _ in names)
-            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({marks})", names)
+            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(names)})", names)
         rows = self.execute(copy_sql(spec, names, force))
         results = parse_copy_results(rows, self._last_columns, spec.stage_url)
         select, delete = short_rows_sql(spec, names)

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -46,6 +46,11 @@ def column_type(name: str) -> str:
     if not _COLUMN_TYPE.match(t):
         raise ValueError(f"unsupported column type {name!r}: expected one of {', '.join(COLUMN_TYPES)}")
     return t
+
+
+def bind_marks(items: Sized) -> str:
+    """One ``?`` per item, comma-separated: the bind list of an ``IN (...)``."""
+    return ", ".join("?" for _ in range(len(items)))
 
 
 def csv_field(value: Any) -> str:
@@ -221,7 +226,7 @@ class Session(ABC):
 
     def _forget(self, table: str, files: Sequence[StagedFile]) -> None:
         """Drop earlier history and rejects of files about to be (re)loaded."""
-        marks = ", ".join("?" for _ in files)
+        marks = bind_marks(files)
         for ledger in (LOAD_HISTORY, REJECTS):
             self.execute(
                 f"DELETE FROM {ledger} WHERE target_table = ? AND file IN ({marks})", (table, *(f.path for f in files))

@@ -16,7 +16,7 @@ import luigi
 from config.settings import landing, loading
 from targets import landing as landing_zone
 from targets.formats import META_COLUMNS, CopySpec, FileFormat, StagedFile
-from targets.warehouse import LOAD_HISTORY, REJECTS, Session
+from targets.warehouse import LOAD_HISTORY, REJECTS, Session, bind_marks
 from tasks.base import PartlyBuiltError, WarehouseTask
 
 logger = logging.getLogger("bizops.extract")
@@ -199,7 +199,7 @@ class LoadDailyFiles(WarehouseTask):
     def _check_partition(self, session: Session, paths: list[str]) -> int:
         """Totals over every file of the day (earlier runs' included); fail above the reject share."""
         table = self.source().table
-        marks = ", ".join("?" for _ in paths)
+        marks = bind_marks(paths)
         parsed, loaded, errors = session.execute(
             f"SELECT coalesce(sum(rows_parsed), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(errors_seen), 0) "
             f"FROM {LOAD_HISTORY} WHERE target_table = ? AND file IN ({marks})",
