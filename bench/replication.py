@@ -179,8 +179,9 @@ def main() -> int:
           "(first load, then resets)")  # fmt: skip
     print(f"          ratio to the ceiling: {best_ceiling / best_full:.2f} (target >= 0.5); first load alone "
           f"{min(ceilings) / fulls[0]:.2f}")  # fmt: skip
-    print(f"incremental: {changed:,} rows changed ({args.changed_share:.0%})      {best_incremental:6.2f} s"
-          f"   runs: {runs(incrementals)} (rows read: {', '.join(f'{n:,}' for n, _ in reads)})")  # fmt: skip
+    print(f"incremental: {changed:,} rows changed ({args.changed_share:.0%})    {1000 * best_incremental:6.1f} ms"
+          f"   runs: {', '.join(f'{1000 * v:.1f}' for v in incrementals)} ms (rows read: "
+          f"{', '.join(f'{n:,}' for n, _ in reads)})")  # fmt: skip
     print(f"          share of the full load: {best_incremental / best_full:.1%} (target < 5%); rows written by the "
           f"last run: {reads[-1][1]:,}; warehouse copy: {copied:,} rows")  # fmt: skip
     return 0

@@ -238,6 +238,12 @@ class replication(luigi.Config):  # noqa: N801
     slot_minutes = luigi.IntParameter(
         default=30, description="Length of a replication run slot in minutes (a divisor of 1440)."
     )
+    compact_after_merges = luigi.IntParameter(
+        default=48,
+        description="Incremental runs of a table between two compactions of its storage. The runs in between "
+        "only append (on DuckDB each adds a small row group and leaves its deleted rows in place); every "
+        "this-many-th run, and every full load, also rewrites them (DuckDB: a vacuuming checkpoint).",
+    )
     exclude_columns = luigi.ListParameter(
         default=[], description="Columns never copied to the warehouse, as table.column (e.g. contact.email)."
     )

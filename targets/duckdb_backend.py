@@ -118,6 +118,7 @@ class DuckDBSession(Session):
     def __init__(self, query_tag: str, connection: duckdb.DuckDBPyConnection | None = None):
         super().__init__(query_tag)
         self._con = connection
+        self._known_types: dict[str, list[tuple[str, str]]] = {}  # scratch tables' columns
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -163,6 +164,17 @@ class DuckDBSession(Session):
         # then do not merge them (vacuum): it would rewrite what was just written and hold it all in memory at
         # once (bench/loads.py: memory growing with the input). Scans do not mind a few partial row groups.
         self.execute("SET max_vacuum_tasks = 0")
+
+    def prepare_merge(self, compact: bool) -> None:
+        # The merge's commit writes its rows into the database file (a checkpoint) instead of the WAL: the
+        # session's close would checkpoint them anyway, so they were written twice (bench/replication.py).
+        self.execute("SET checkpoint_threshold = '0b'")
+        # Staged and merged rows need no order: DuckDB parses and inserts them on every thread.
+        self.execute("SET preserve_insertion_order = false")
+        # Vacuum would fold each merge's appended rows into the table's last row group, rewriting a bigger one
+        # at every commit (15 ms, then 30 and 70 ms by the third run). Left alone, each merge adds a small row
+        # group until a compacting session merges them.
+        self.execute("RESET max_vacuum_tasks" if compact else "SET max_vacuum_tasks = 0")
 
     def copy_unit_size(self, files: int) -> int:
         """Even units, as many as a multiple of the copy threads (each unit's statement numbers its files' rows on
@@ -284,28 +296,38 @@ class DuckDBSession(Session):
         return results, [r for name in files.values() for r in rejects[name]]
 
     # -- tables as files ---------------------------------------------------------------------------------
-    def _catalog_types(self, table: str) -> list[tuple[str, str]]:
-        db, schema, name = identifiers.split_table(table)
-        return [
-            (str(c).lower(), str(t))
-            for c, t in self.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE lower(database_name) = lower(?) "
-                "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?) ORDER BY column_index",
-                (db, schema, name),
-            )
-        ]
+    def _catalog_types(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """(lower-case name, DuckDB type) of each table's columns in order; [] for a missing table."""
+        keys = {t: tuple(part.lower() for part in identifiers.split_table(t)) for t in tables}
+        databases = sorted({key[0] for key in keys.values()})
+        found: dict[tuple[str, ...], list[tuple[str, str]]] = collections.defaultdict(list)
+        # Whole databases, matched here: a filter on the qualified name costs a fresh session 10 ms.
+        for db, schema, name, column, ctype in self.execute(
+            "SELECT lower(database_name), lower(schema_name), lower(table_name), column_name, data_type "
+            f"FROM duckdb_columns() WHERE lower(database_name) IN ({bind_marks(databases)}) ORDER BY column_index",
+            databases,
+        ):
+            found[(db, schema, name)].append((str(column).lower(), str(ctype)))
+        return {t: found[key] for t, key in keys.items()}
 
-    def table_columns(self, table: str) -> list[tuple[str, str]]:
-        return [(name, _column_type(t)) for name, t in self._catalog_types(table)]
+    def tables_columns(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        catalog = self._catalog_types(tables)
+        return {t: [(name, _column_type(ctype)) for name, ctype in cols] for t, cols in catalog.items()}
 
-    def _create_scratch(self, beside: str, columns_sql: str) -> str:
+    def _create_scratch(self, beside: str, columns: Sequence[tuple[str, str]]) -> str:
         """A temporary table: private to this connection, gone with it even after a crash."""
         name = f"_scratch_{identifiers.split_table(beside)[2]}"
-        self.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns_sql})")
-        return f"temp.main.{name}"
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        qualified = f"temp.main.{name}"
+        self._known_types[qualified] = [(c.lower(), t) for c, t in columns]  # load_csv needs no catalog read
+        return qualified
+
+    def _drop_scratch(self, name: str) -> None:
+        self._known_types.pop(name, None)
+        super()._drop_scratch(name)
 
     def load_csv(self, table: str, columns: Sequence[str], path: str | Path) -> int:
-        types = dict(self._catalog_types(table))
+        types = dict(self._known_types.get(table) or self._catalog_types([table])[table])
         cols = [identifiers.check(c, 1).lower() for c in columns]
         missing = [c for c in cols if c not in types]
         if missing:
@@ -317,13 +339,7 @@ class DuckDBSession(Session):
             f"max_line_size = {MAX_CSV_LINE_BYTES}"
         )
         names = ", ".join(cols)
-        # Rows need no order: let DuckDB parse and insert on every thread.
-        self.execute("SET preserve_insertion_order = false")
-        try:
-            sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM read_csv(?, {options})"
-            loaded = self.execute(sql, (str(path),))
-        finally:
-            self.execute("RESET preserve_insertion_order")
+        loaded = self.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM read_csv(?, {options})", (str(path),))
         return int(loaded[0][0])
 
     def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:

@@ -10,6 +10,7 @@ lines are counted by COPY (ON_ERROR=CONTINUE), which reports the first error of 
 
 from __future__ import annotations
 
+import collections
 import secrets as secrets_module
 from collections.abc import Sequence
 from pathlib import Path
@@ -267,20 +268,26 @@ class SnowflakeSession(Session):
             return "NUMBER" + t[len("DECIMAL") :]
         return SQL_TYPES.get(t, t)
 
-    def table_columns(self, table: str) -> list[tuple[str, str]]:
-        db, schema, name = identifiers.split_table(table)
-        rows = self.execute(
-            f"SELECT column_name, data_type, numeric_precision, numeric_scale FROM {db}.information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            (schema.upper(), name.upper()),
-        )
-        return [(str(c).lower(), column_type(t, p, s)) for c, t, p, s in rows]
+    def tables_columns(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        keys = {t: identifiers.split_table(t.lower()) for t in tables}
+        found: dict[tuple[str, ...], list[tuple[str, str]]] = collections.defaultdict(list)
+        for db in sorted({key[0] for key in keys.values()}):
+            wanted = sorted({f"{schema}.{name}".upper() for d, schema, name in keys.values() if d == db})
+            for schema, name, c, t, p, s in self.execute(
+                "SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale "
+                f"FROM {db}.information_schema.columns WHERE table_schema || '.' || table_name IN "
+                f"({bind_marks(wanted)}) ORDER BY ordinal_position",
+                wanted,
+            ):
+                found[(db, str(schema).lower(), str(name).lower())].append((str(c).lower(), column_type(t, p, s)))
+        return {t: found[key] for t, key in keys.items()}
 
-    def _create_scratch(self, beside: str, columns_sql: str) -> str:
+    def _create_scratch(self, beside: str, columns: Sequence[tuple[str, str]]) -> str:
         """A transient table beside the target, under a name of its own (concurrent runs never share one),
         without Time Travel; dropped on exit. Its table stage holds the files loaded into it."""
         db, schema, table = identifiers.split_table(beside)
         name = f"{db}.{schema}._scratch_{table}_{secrets_module.token_hex(4)}"
+        columns_sql = ", ".join(f"{c} {t}" for c, t in columns)
         self.execute(f"CREATE TRANSIENT TABLE {name} ({columns_sql}) DATA_RETENTION_TIME_IN_DAYS = 0")
         return name
 

@@ -161,6 +161,10 @@ class Session(ABC):
     def prepare_copy(self, spec: CopySpec) -> None:
         """DDL a copy needs besides the tables (Snowflake: file format and stage); outside transactions."""
 
+    def prepare_merge(self, compact: bool) -> None:
+        """Settings for a session whose work is one transaction merging staged rows into a table; ``compact``:
+        its commit may also rewrite the table's fragmented storage, otherwise it only appends."""
+
     def copy(
         self,
         spec: CopySpec,
@@ -265,14 +269,21 @@ class Session(ABC):
 
     def table_columns(self, table: str) -> list[tuple[str, str]]:
         """(lower-case name, type of COLUMN_TYPES) of each column in order; empty when the table is missing."""
+        return self.tables_columns([table])[table]
+
+    def tables_columns(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """table_columns of each table, in one catalog read (on Snowflake, one per database)."""
         raise NotImplementedError
 
-    def ensure_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+    def ensure_columns(
+        self, table: str, columns: Sequence[tuple[str, str]], existing: Sequence[tuple[str, str]] | None = None
+    ) -> list[str]:
         """Create the table with these columns (types of COLUMN_TYPES), or add those it lacks; never drops
-        or retypes a column. DDL: call it outside transactions. Returns the names added to an existing table."""
+        or retypes a column. DDL: call it outside transactions. ``existing``: the table's columns, when the
+        caller has just read them. Returns the names added to an existing table."""
         if self._in_transaction:
             raise RuntimeError(f"ensure_columns({table}) inside a transaction: DDL would commit it on Snowflake")
-        existing = {name for name, _ in self.table_columns(table)}
+        existing = {name for name, _ in (self.table_columns(table) if existing is None else existing)}
         if not existing:
             self.ensure_table(table, [(name, self.sql_type(ctype)) for name, ctype in columns])
             return []
@@ -290,14 +301,14 @@ class Session(ABC):
         if self._in_transaction:
             raise RuntimeError(f"scratch_table({beside}) inside a transaction: DDL would commit it on Snowflake")
         identifiers.check(beside, 3)
-        cols = ", ".join(f"{identifiers.check(name, 1)} {self.sql_type(ctype)}" for name, ctype in columns)
-        name = self._create_scratch(beside, cols)
+        name = self._create_scratch(beside, [(identifiers.check(c, 1), self.sql_type(t)) for c, t in columns])
         try:
             yield name
         finally:
             self._drop_scratch(name)
 
-    def _create_scratch(self, beside: str, columns_sql: str) -> str:
+    def _create_scratch(self, beside: str, columns: Sequence[tuple[str, str]]) -> str:
+        """Create the scratch table of (name, backend type) columns; its name."""
         raise NotImplementedError
 
     def _drop_scratch(self, name: str) -> None:

@@ -12,7 +12,7 @@ import luigi
 import psycopg2
 import pytest
 
-from targets import markers, warehouse
+from targets import markers, snowflake_backend, warehouse
 from targets.duckdb_backend import DuckDBSession
 from targets.postgres import PgSession
 from targets.snowflake_backend import CSV_FILE_FORMAT, load_copy_sql, put_sql, table_stage
@@ -158,6 +158,34 @@ def test_a_change_that_landed_behind_the_bookmark_replaces_the_old_row(db):
     ]
 
 
+def test_merges_append_until_every_nth_run_compacts_the_storage(db, settings):
+    dsn = db["dsn"]
+    settings.set("replication", "compact_after_merges", 3)
+    assert build(ReplicateOrgmTable(table="account", slot=SLOT))
+
+    def storage() -> tuple[int, int]:  # (row groups, rows stored, deleted ones included)
+        return wh("SELECT count(DISTINCT row_group_id), sum(count) FILTER (WHERE column_id = 0 AND segment_type "
+                  "= 'BIGINT') FROM pragma_storage_info('raw.orgm.account')")[0]  # fmt: skip
+
+    def merge(i: int) -> rep.Outcome:  # another account each time: none of the rows a merge appended is deleted
+        stamp, sfid = utcnow() + timedelta(seconds=1 + i), db[("lost", "customer", "prospect")[i]]
+        pg(dsn, "UPDATE orgm.account SET name = %s, systemmodstamp = %s WHERE sfid = %s", (f"v{i}", stamp, sfid))
+        with warehouse.connect("t") as session, PgSession("t") as pgs:
+            return replicate_table(session, pgs, "account")
+
+    def merges() -> int:
+        state = "raw.pipeline.replication_state"
+        return wh(f"SELECT merges_since_compaction FROM {state} WHERE table_name = 'account'")[0][0]
+
+    groups, stored = storage()
+    seen = [(merge(i).compacted, storage(), merges()) for i in range(3)]
+    # Two runs each append a row group and keep the old version's row; the third rewrites them away.
+    assert seen == [(False, (groups + 1, stored + 1), 1), (False, (groups + 2, stored + 2), 2),
+                    (True, (groups, stored), 0)]  # fmt: skip
+    assert wh("SELECT name FROM raw.orgm.account WHERE name LIKE 'v_' ORDER BY 1") == [("v0",), ("v1",), ("v2",)]
+    assert replicated("account") == live_rows(dsn, "account")
+
+
 def test_hard_deletes_propagate_from_isdeleted_and_delete_history(db):
     dsn = db["dsn"]
     assert build(ReplicateOrgm(slot=SLOT))
@@ -284,6 +312,10 @@ def snowflake_db(db, settings, monkeypatch):
     settings.set("warehouse", "backend", "snowflake")
     for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_LOAD_USER", "SNOWFLAKE_LOAD_PASSWORD"):
         monkeypatch.setenv(name, f"dummy-{name.lower()}")
+    # fakesnow's COPY looks up its load history in the session's current database (Snowflake's COPY needs
+    # none), and a run that issues no CREATE SCHEMA never sets one: sessions start in raw.
+    credentials = snowflake_backend.credentials
+    monkeypatch.setattr(snowflake_backend, "credentials", lambda profile: {**credentials(profile), "database": "raw"})
     with fakesnow.patch():
         with warehouse.connect("setup") as s:
             s.execute("CREATE DATABASE IF NOT EXISTS raw")

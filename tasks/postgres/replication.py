@@ -13,6 +13,10 @@ Key-based incremental on ``sfid`` with ``systemmodstamp`` as the replication key
    row whose sfid is listed in ``delete_history__c``; the bookmark advances and the marker is written -
    all DML, so it commits together on both backends.
 
+Incremental runs only append to the warehouse's storage; every ``[replication] compact_after_merges``-th run
+of a table, and every full load, also compacts it (on DuckDB: each merge adds a small row group and leaves
+its deleted rows in place until then).
+
 A table without a bookmark, or with a Postgres column its last complete load did not have, is reloaded in
 full: one transaction deletes its rows and loads the file in their place (COPY is DML), with the deletes,
 the bookmark and the marker - readers see the old rows until the commit, never an empty or half-loaded
@@ -52,6 +56,7 @@ logger = logging.getLogger("bizops.postgres")
 STATE_COLUMNS = (
     ("table_name", "VARCHAR"), ("bookmark", "TIMESTAMP"), ("column_list", "VARCHAR"), ("rows_extracted", "BIGINT"),
     ("rows_upserted", "BIGINT"), ("rows_deleted", "BIGINT"), ("full_load_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
+    ("merges_since_compaction", "BIGINT"),
 )  # fmt: skip
 DELETED_FLAG = "isdeleted"
 DELETED_ID = "object_id__c"
@@ -70,12 +75,14 @@ class Outcome:
     deleted: int = 0  # rows removed: flagged isdeleted, or listed in delete_history__c
     bookmark: datetime | None = None
     added_columns: list[str] = field(default_factory=list)
+    compacted: bool = False  # the storage was rewritten too (full loads, and every compact_after_merges runs)
 
     def __str__(self) -> str:
         added = f", new column(s) {', '.join(self.added_columns)}" if self.added_columns else ""
+        compacted = ", storage compacted" if self.compacted and self.mode == "incremental" else ""
         return (
             f"{self.table}: {self.mode} load, {self.extracted} rows read, {self.upserted} written, "
-            f"{self.deleted} deleted, bookmark {self.bookmark}{added}"
+            f"{self.deleted} deleted, bookmark {self.bookmark}{added}{compacted}"
         )
 
 
@@ -84,6 +91,7 @@ class State:
     bookmark: datetime | None
     columns: tuple[str, ...]
     full_load_at: datetime | None
+    merges_since_compaction: int
 
 
 def target_of(table: str) -> str:
@@ -96,7 +104,7 @@ def source_columns(pg: PgSession, table: str) -> list[PgColumn]:
     source = f"{cfg.source_schema}.{table}"
     columns = pg.columns(source)
     if not columns:
-        raise ReplicationError(f"Postgres table {source} does not exist (or has no columns this role can see)")
+        raise ReplicationError(f"Postgres table {source} does not exist")
     excluded = {c.split(".", 1)[1] for c in cfg.exclude_columns if c.startswith(f"{table}.")}
     columns = [c for c in columns if c.name not in excluded]
     names = {c.name for c in columns}
@@ -117,14 +125,14 @@ def source_columns(pg: PgSession, table: str) -> list[PgColumn]:
 
 def read_state(session: Session, table: str) -> State | None:
     rows = session.execute(
-        f"SELECT bookmark, column_list, full_load_at FROM {identifiers.check(replication().state_table, 3)} "
-        "WHERE table_name = ?",
+        "SELECT bookmark, column_list, full_load_at, merges_since_compaction FROM "
+        f"{identifiers.check(replication().state_table, 3)} WHERE table_name = ?",
         (table,),
     )
     if not rows:
         return None
-    bookmark, columns, full_load_at = rows[0]
-    return State(bookmark, tuple(c for c in (columns or "").split(",") if c), full_load_at)
+    bookmark, columns, full_load_at, merges = rows[0]
+    return State(bookmark, tuple(c for c in (columns or "").split(",") if c), full_load_at, int(merges or 0))
 
 
 def extract(
@@ -165,16 +173,20 @@ def replicate_table(
     # Postgres's catalog is read while the warehouse connects and reads its own: each side mostly waits.
     with ThreadPoolExecutor(1, thread_name_prefix="pg-columns") as pool:
         pending = pool.submit(source_columns, pg, table)
-        # 1. DDL, outside the data transaction (Snowflake commits around DDL).
-        session.ensure_table(identifiers.check(cfg.state_table, 3), STATE_COLUMNS)
-        if marker is not None and not session.table_columns(marker_table()):  # a catalog read: cheaper than DDL
+        # 1. DDL, outside the data transaction (Snowflake commits around DDL), after one catalog read.
+        history = target_of(cfg.delete_history_table)
+        state_table = identifiers.check(cfg.state_table, 3)
+        tables = [state_table, history, target, *([marker_table()] if marker is not None else [])]
+        catalog = session.tables_columns(tables)
+        session.ensure_columns(state_table, STATE_COLUMNS, existing=catalog[state_table])
+        if marker is not None and not catalog[marker_table()]:
             session.ensure_table(marker_table(), MARKER_COLUMNS)
-        state = read_state(session, table)
-        deletes = _delete_history_source(session, table)
+        state = read_state(session, table) if catalog[state_table] else None
+        deletes = _delete_history_source(table, catalog[history])
         columns = pending.result()
     names = [c.name for c in columns]
     typed = [(c.name, c.warehouse_type) for c in columns]
-    added = session.ensure_columns(target, typed)
+    added = session.ensure_columns(target, typed, existing=catalog[target])
     new_columns = sorted(set(names) - set(state.columns)) if state else names
     bookmark = state.bookmark if state else None
     if new_columns and bookmark is not None:
@@ -184,7 +196,9 @@ def replicate_table(
     if not (full or new_columns or bookmark is None):
         window = (bookmark - timedelta(minutes=cfg.lookback_minutes), bookmark)
     full = window is None
-    outcome = Outcome(target, "full" if full else "incremental", added_columns=added)
+    compact = full or (state is not None and state.merges_since_compaction + 1 >= cfg.compact_after_merges)
+    outcome = Outcome(target, "full" if full else "incremental", added_columns=added, compacted=compact)
+    session.prepare_merge(compact)
 
     with tempfile.TemporaryDirectory(prefix=f"replicate_{table}_", dir=cfg.temp_dir) as tmp:
         # 2. Extract: Postgres COPY streamed to a local file.
@@ -274,14 +288,14 @@ def _merge(
     return int(inserted), int(flagged)
 
 
-def _delete_history_source(session: Session, table: str) -> str | None:
-    """The query of the ids the warehouse copy of delete_history__c lists, when it exists and this is another
-    table."""
+def _delete_history_source(table: str, history_columns: Sequence[tuple[str, str]]) -> str | None:
+    """The query of the ids the warehouse copy of delete_history__c (of these columns) lists, when it exists
+    and this is another table."""
     cfg = replication()
     if table == cfg.delete_history_table:
         return None
     source = target_of(cfg.delete_history_table)
-    columns = dict(session.table_columns(source))
+    columns = dict(history_columns)
     if not columns:
         logger.warning("%s not replicated yet: deletes it lists are applied to %s at its next run", source, table)
         return None
@@ -302,12 +316,13 @@ def _write_state(
     state_table = replication().state_table
     now = utcnow()
     full_load_at = now if full else (current.full_load_at if current else None)
+    merges = 0 if outcome.compacted else (current.merges_since_compaction if current else 0) + 1
     session.execute(f"DELETE FROM {state_table} WHERE table_name = ?", (table,))
     session.execute(
         f"INSERT INTO {state_table} (table_name, bookmark, column_list, rows_extracted, rows_upserted, rows_deleted, "
-        "full_load_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "full_load_at, updated_at, merges_since_compaction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (table, outcome.bookmark, ",".join(names), outcome.extracted, outcome.upserted, outcome.deleted,
-         full_load_at, now),
+         full_load_at, now, merges),
     )  # fmt: skip
 
 
