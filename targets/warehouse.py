@@ -289,8 +289,9 @@ class Session(ABC):
             return []
         added = [(name, ctype) for name, ctype in columns if name.lower() not in existing]
         for name, ctype in added:
-            self.execute(f"ALTER TABLE {identifiers.check(table, 3)} ADD COLUMN {identifiers.check(name, 1)} "
-                         f"{self.sql_type(ctype)}")  # fmt: skip
+            # IF NOT EXISTS: concurrent runs sharing a table (the replication state) may both add the column.
+            self.execute(f"ALTER TABLE {identifiers.check(table, 3)} ADD COLUMN IF NOT EXISTS "
+                         f"{identifiers.check(name, 1)} {self.sql_type(ctype)}")  # fmt: skip
         return [name for name, _ in added]
 
     @contextmanager

@@ -186,6 +186,15 @@ def test_merges_append_until_every_nth_run_compacts_the_storage(db, settings):
     assert replicated("account") == live_rows(dsn, "account")
 
 
+def test_a_state_table_from_before_compaction_gets_its_new_column(db):
+    assert build(ReplicateOrgmTable(table="account", slot=SLOT))
+    wh("ALTER TABLE raw.pipeline.replication_state DROP COLUMN merges_since_compaction")  # as deployed before
+    with warehouse.connect("t") as session, PgSession("t") as pgs:
+        assert replicate_table(session, pgs, "account").mode == "incremental"
+    state = wh("SELECT merges_since_compaction FROM raw.pipeline.replication_state ORDER BY table_name")
+    assert state == [(1,), (None,)]  # account merged once since; delete_history__c's NULL reads as 0
+
+
 def test_hard_deletes_propagate_from_isdeleted_and_delete_history(db):
     dsn = db["dsn"]
     assert build(ReplicateOrgm(slot=SLOT))
