@@ -283,11 +283,11 @@ class Session(ABC):
         caller has just read them. Returns the names added to an existing table."""
         if self._in_transaction:
             raise RuntimeError(f"ensure_columns({table}) inside a transaction: DDL would commit it on Snowflake")
-        existing = {name for name, _ in (self.table_columns(table) if existing is None else existing)}
-        if not existing:
+        present = {name for name, _ in (self.table_columns(table) if existing is None else existing)}
+        if not present:
             self.ensure_table(table, [(name, self.sql_type(ctype)) for name, ctype in columns])
             return []
-        added = [(name, ctype) for name, ctype in columns if name.lower() not in existing]
+        added = [(name, ctype) for name, ctype in columns if name.lower() not in present]
         for name, ctype in added:
             # IF NOT EXISTS: concurrent runs sharing a table (the replication state) may both add the column.
             self.execute(f"ALTER TABLE {identifiers.check(table, 3)} ADD COLUMN IF NOT EXISTS "

@@ -211,7 +211,7 @@ def replicate_table(
             with session.transaction():
                 outcome.upserted, outcome.deleted = _replace(session, target, names, path, outcome.extracted)
                 seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {target}")[0][0]
-                _finish(session, table, names, deletes, outcome, seen, full, marker)
+                _finish(session, table, names, deletes, outcome, seen, marker)
         else:  # staged in a private table, then merged
             with session.scratch_table(target, typed) as scratch:
                 if outcome.extracted:
@@ -220,7 +220,7 @@ def replicate_table(
                 with session.transaction():
                     seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {scratch}")[0][0]
                     outcome.upserted, outcome.deleted = _merge(session, target, scratch, names, *window)
-                    _finish(session, table, names, deletes, outcome, seen, full, marker)
+                    _finish(session, table, names, deletes, outcome, seen, marker)
     logger.info("%s", outcome)
     return outcome
 
@@ -238,7 +238,6 @@ def _finish(
     deletes: str | None,
     outcome: Outcome,
     seen: datetime | None,
-    full: bool,
     marker: MarkerTarget | None,
 ) -> None:
     """In the data transaction: deletes the history lists (``deletes``: their query), the bookmark, the marker."""
@@ -247,7 +246,7 @@ def _finish(
     current = read_state(session, table)  # read again inside the transaction: never move the bookmark back
     marks = [b for b in (seen, current.bookmark if current else None) if b is not None]
     outcome.bookmark = max(marks) if marks else None
-    _write_state(session, table, names, outcome, full, current)
+    _write_state(session, table, names, outcome, current)
     if marker is not None:
         marker.write(session, outcome.upserted + outcome.deleted)
 
@@ -310,12 +309,10 @@ def _delete_listed(session: Session, target: str, deletes: str) -> int:
     return int(removed[0][0]) if removed else 0
 
 
-def _write_state(
-    session: Session, table: str, names: Sequence[str], outcome: Outcome, full: bool, current: State | None
-) -> None:
+def _write_state(session: Session, table: str, names: Sequence[str], outcome: Outcome, current: State | None) -> None:
     state_table = replication().state_table
     now = utcnow()
-    full_load_at = now if full else (current.full_load_at if current else None)
+    full_load_at = now if outcome.mode == "full" else (current.full_load_at if current else None)
     merges = 0 if outcome.compacted else (current.merges_since_compaction if current else 0) + 1
     session.execute(f"DELETE FROM {state_table} WHERE table_name = ?", (table,))
     session.execute(
