@@ -20,6 +20,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 COPY luigi.cfg logging.ini ./
 COPY config/ config/
 COPY targets/ targets/
+COPY services/ services/
 COPY tasks/ tasks/
 COPY ops/ ops/
 COPY devdata/ devdata/
@@ -28,8 +29,10 @@ COPY dbt/ dbt/
 
 # The manifest of the production target, for Luigi to derive dbt's dependencies without running dbt.
 # `dbt parse` never connects, but the snowflake profile's env_var() calls need values: dummy, non-secret,
-# and scoped to this RUN, so no ENV carries them.
+# and scoped to this RUN, so no ENV carries them (at run time the pipeline hands dbt its settings).
 RUN SNOWFLAKE_ACCOUNT=parse-only SNOWFLAKE_TRANSFORM_USER=parse-only SNOWFLAKE_TRANSFORM_PASSWORD=parse-only \
+    SNOWFLAKE_TRANSFORM_ROLE=parse-only SNOWFLAKE_TRANSFORM_WAREHOUSE=parse-only \
+    SNOWFLAKE_TRANSFORM_DATABASE=parse-only SNOWFLAKE_TRANSFORM_SCHEMA=parse-only \
     dbt parse --project-dir dbt --profiles-dir dbt --target snowflake \
     && rm -rf dbt/logs dbt/target/partial_parse.msgpack dbt/target/perf_info.json
 

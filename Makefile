@@ -17,7 +17,7 @@ $(STAMP): requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
-## checkov and hadolint for tests/test_k8s.py, in their own venv (checkov's pins clash with requirements.lock).
+## checkov and hadolint for tests/ops/test_manifests.py and tests/test_dockerfile.py, in their own venv (checkov's pins clash with requirements.lock).
 tools: $(TOOLS_STAMP)
 
 $(TOOLS_STAMP): requirements-tools.lock
@@ -37,8 +37,10 @@ test: setup tools lint
 reliability: setup
 	$(BIN)/pytest tests/reliability
 
+## ruff, and the import-linter contracts of pyproject.toml: layers go one way (docs/architecture.md).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## A local central scheduler with the visualiser on http://localhost:8082
 luigid: setup
@@ -47,7 +49,7 @@ luigid: setup
 
 ## Regenerate k8s/ from config/schedules.py and config/secrets.py (make test fails while k8s/ is stale).
 k8s: setup
-	$(BIN)/python -m ops.k8s generate
+	$(BIN)/python -m ops.manifests generate
 
 ## Re-resolve the pinned dependencies from pyproject.toml into requirements.lock.
 lock:

@@ -18,14 +18,17 @@ from datetime import date, timedelta
 
 import luigi
 
-from targets import markers, warehouse
-from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
+from targets.markers.snapshots import SNAPSHOTS
+from targets.markers.stores import MARKER_COLUMNS, marker_table
+from targets.markers.target import MarkerTarget
+from targets.warehouse.connect import connect
+from targets.warehouse.session import STATS
 from tasks.extract.catchup import DAILY_LOADS, CatchUpLoads
 
 
 def point_query_exists(self: MarkerTarget) -> bool:
     """Luigi's default pattern: one query (and connection) per completeness check."""
-    with warehouse.connect("bench:exists") as s:
+    with connect("bench:exists") as s:
         found = s.execute(f"SELECT inserted FROM {marker_table()} WHERE update_id = ? LIMIT 1", (self.update_id,))
     return bool(found) and (self.settles_at is None or found[0][0] >= self.settles_at)
 
@@ -43,11 +46,11 @@ def per_task_queries() -> Iterator[None]:
 def run(days: int, end: date) -> tuple[float, int, bool]:
     """One cron invocation: a fresh process's state (no cached task instances, no snapshot)."""
     luigi.task_register.Register.clear_instance_cache()
-    markers.forget_snapshots()
-    warehouse.STATS.clear()
+    SNAPSHOTS.clear()
+    STATS.clear()
     started = time.perf_counter()
     ok = luigi.build([CatchUpLoads(end=end, days=days)], local_scheduler=True, log_level="WARNING")
-    return time.perf_counter() - started, warehouse.STATS["SELECT"], ok
+    return time.perf_counter() - started, STATS["SELECT"], ok
 
 
 def main() -> None:
@@ -58,7 +61,7 @@ def main() -> None:
     config.set("warehouse", "duckdb_dir", tempfile.mkdtemp(prefix="bench-catchup-"))
     end = date.today() - timedelta(days=3)
     tasks = [cls(date=end - timedelta(days=i), **params) for cls, params in DAILY_LOADS for i in range(args.days)]
-    with warehouse.connect("bench:setup") as s:
+    with connect("bench:setup") as s:
         s.ensure_table(marker_table(), MARKER_COLUMNS)
         with s.transaction():
             for t in tasks:

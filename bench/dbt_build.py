@@ -27,11 +27,11 @@ import pgserver
 import devdata
 from devdata.generate import generate
 from devdata.writers import write_duckdb, write_files, write_postgres
-from targets import markers
-from targets.markers import marker_table
-from targets.warehouse import connect
+from targets.markers.snapshots import SNAPSHOTS
+from targets.markers.stores import marker_table
+from targets.warehouse.connect import connect
 from tasks.extract.catchup import CatchUpLoads
-from tasks.postgres.replication import ReplicateOrgm
+from tasks.extract.replication import ReplicateOrgm
 from tasks.transform import dbt as dbt_tasks
 from tasks.transform import manifest
 
@@ -43,7 +43,7 @@ def reset_marts(dbdir: Path) -> None:
     (dbdir / "analytics.duckdb").unlink(missing_ok=True)
     with connect("bench:reset") as s:
         s.execute(f"DELETE FROM {marker_table()} WHERE update_id LIKE 'analytics.%'")
-    markers.forget_snapshots()
+    SNAPSHOTS.clear()
     luigi.task_register.Register.clear_instance_cache()
 
 

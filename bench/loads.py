@@ -32,7 +32,7 @@ def child_pipeline(root: Path, days: int) -> dict:
     import luigi
 
     import devdata
-    from targets.warehouse import connect
+    from targets.warehouse.connect import connect
     from tasks.extract.sources import LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
 
     os.environ.update(DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,

@@ -34,8 +34,9 @@ import luigi  # noqa: E402
 import pgserver  # noqa: E402
 import psycopg2  # noqa: E402
 
-from targets import markers  # noqa: E402
-from tasks.postgres.replication import ReplicateOrgmTable, reset  # noqa: E402
+from ops.replication import reset  # noqa: E402
+from targets.markers.snapshots import SNAPSHOTS  # noqa: E402
+from tasks.extract.replication import ReplicateOrgmTable  # noqa: E402
 
 COLUMNS = """
     id serial, sfid varchar(18) UNIQUE, name varchar, opportunityid varchar(18), product2id varchar(18),
@@ -162,13 +163,13 @@ def main() -> int:
             else:  # a full reload of the loaded table: the same path, replacing the rows in one transaction
                 fulls.append(timed(lambda: reset(TABLE)))
             changed = change(dsn, args.changed_share)
-            markers.forget_snapshots()
+            SNAPSHOTS.clear()
             task = ReplicateOrgmTable(table=TABLE, slot=slot + timedelta(hours=i + 1))
             incrementals.append(timed(task.run))
             reads.append(last_run(Path(tmp) / "warehouse" / "raw.duckdb"))
         # Not a target: another share changes while the last one is still within the lookback, re-read.
         change(dsn, args.changed_share, offset=1)
-        markers.forget_snapshots()
+        SNAPSHOTS.clear()
         rereading = timed(ReplicateOrgmTable(table=TABLE, slot=slot + timedelta(hours=args.repeat + 1)).run)
         reread = last_run(Path(tmp) / "warehouse" / "raw.duckdb")
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from config.settings import BACKENDS
+
 K8S_SECRET = "bizops"  # the one Kubernetes Secret the keys below live in
 
 LOADS = ("LoadSecurityCheckLogs", "LoadReleaseLogs", "LoadPushProxyLogs", "LoadLicenses")
@@ -29,7 +31,7 @@ class Secret:
     env: str  # the environment variable the code reads
     key: str  # its key in the Kubernetes Secret K8S_SECRET
     tasks: tuple[str, ...]  # task families that need it ("*" = every task)
-    backends: tuple[str, ...] = ("duckdb", "snowflake")  # needed only on these warehouse backends
+    backends: tuple[str, ...] = BACKENDS  # needed only on these warehouse backends
     optional: bool = False  # absent = feature off (reported once), not an error
     credential: bool = True  # redacted wherever text leaves the process; locations and ids are not
 
@@ -47,8 +49,8 @@ REGISTRY: tuple[Secret, ...] = (
     _sf("SNOWFLAKE_LOAD_PASSWORD", LOADS + ("ReplicateOrgmTable",)),
     _sf("SNOWFLAKE_TRANSFORM_USER", DBT + REPORTS + ("DrainWriteBackQueue",)),
     _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + REPORTS + ("DrainWriteBackQueue",)),
-    # S3 locations are kept in the Secret as the original did, but they are paths, not credentials: they
-    # appear in COPY statements and file names.
+    # S3 locations and the account id come from the Secret too, but they are paths and ids, not credentials:
+    # they appear in COPY statements and file names, so redaction leaves them alone.
     Secret("DIAGNOSTIC_LOCATION_ONE", "diagnostic-location-one", ("LoadSecurityCheckLogs",), credential=False),
     Secret("DIAGNOSTIC_LOCATION_TWO", "diagnostic-location-two", ("LoadSecurityCheckLogs",), credential=False),
     Secret("RELEASE_LOCATION", "release-location", ("LoadReleaseLogs",), credential=False),
@@ -105,7 +107,7 @@ def get_optional(env: str) -> str | None:
 
 
 # The lookbehind anchors the scheme at a word start: without it a long run of [a-z0-9+.-] is retried
-# from every position (seconds for 40k characters).
+# from every position, in time quadratic in its length.
 _URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
 _ASSIGNMENT = re.compile(r"(?P<name>\b\w*(?:PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)\w*\s*[=:]\s*)\S+", re.IGNORECASE)
 MASK = "***"

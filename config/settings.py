@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import luigi
 
+BACKENDS = ("duckdb", "snowflake")
+
 
 class warehouse(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
     backend = luigi.ChoiceParameter(
-        choices=("duckdb", "snowflake"),
+        choices=BACKENDS,
         default="duckdb",
         description="Warehouse backend: duckdb (embedded, local and tests) or snowflake (production).",
     )
@@ -45,6 +47,8 @@ class snowflake(luigi.Config):  # noqa: N801
     load_warehouse = luigi.Parameter(default="LOADING", description="Virtual warehouse of the load tasks.")
     transform_role = luigi.Parameter(default="TRANSFORMER", description="Role of dbt and write-back tasks.")
     transform_warehouse = luigi.Parameter(default="TRANSFORM_XS", description="Warehouse of dbt runs.")
+    transform_database = luigi.Parameter(default="ANALYTICS", description="Database dbt builds the marts in.")
+    transform_schema = luigi.Parameter(default="PUBLIC", description="dbt's default schema (models set their own).")
     storage_integration = luigi.Parameter(
         default="S3_LANDING",
         description="Storage integration the external stages use, so no AWS key is ever in SQL text.",

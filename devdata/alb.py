@@ -1,4 +1,4 @@
-"""Push-proxy Application Load Balancer access logs (data-formats.md §2.2)."""
+"""Push-proxy Application Load Balancer access logs (fields: docs/warehouse-layout.md, raw.push_proxy.*)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CloudFront standard access logs (data-formats.md §2.1): security-update checks and release downloads."""
+"""CloudFront standard access logs: security-update checks and release downloads (fields: docs/warehouse-layout.md)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import pgserver
 import devdata
 from devdata.generate import generate, summary
 from devdata.writers import write_duckdb, write_files, write_postgres
-from tasks.report.html import report_path
+from tasks.publish.report.html import report_path
 
 DATA = Path("data")
 DAYS = 7
@@ -51,7 +51,7 @@ def generate_once(first: date, dsn: str) -> None:
 
 
 def show(last: date) -> None:
-    from targets.warehouse import connect
+    from targets.warehouse.connect import connect
 
     with connect("demo:summary") as s:
         print("\nRaw tables (rows, files, rejected lines):")

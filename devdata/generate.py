@@ -1,4 +1,4 @@
-"""Deterministic sample data for every source of the pipeline (docs: data-formats.md §2).
+"""Deterministic sample data for every source of the pipeline (their layouts: docs/warehouse-layout.md).
 
     python -m devdata.generate --landing data/landing --start 2026-11-18 --days 7 --servers 200 --seed 42 \\
         [--postgres-dsn DSN] [--duckdb-dir data/warehouse] [--skip-late] [--no-dirt]

@@ -1,4 +1,4 @@
-"""Nightly license exports (data-formats.md §2.3): the full license list as of each day, one CSV per day."""
+"""Nightly license exports: the full license list as of each day, one CSV per day (docs/warehouse-layout.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from devdata.model import LandingFile, epoch_ms
 from devdata.world import World
 
-# Column order of the export (configurable in the loader; this is the documented best guess).
+# Column order of the export, the one the loader expects (targets.formats.LICENSE_COLUMNS).
 COLUMNS = ("customerid", "company", "number", "email", "stripeid", "licenseid", "issuedat", "expiresat")
 
 

@@ -1,4 +1,4 @@
-"""Salesforce objects as Heroku Connect keeps them in Postgres schema `orgm` (data-formats.md §2.5, §4, §5)."""
+"""Salesforce objects as Heroku Connect keeps them in Postgres schema `orgm` (columns: dbt/models/sources/orgm.yml)."""
 
 from __future__ import annotations
 
@@ -266,7 +266,7 @@ def _trigger_log(org: _Org, accounts: list[dict], record: DirtRecord) -> None:
         if state == "FAILED-LOCK":
             message = LOCK_MESSAGE.format(target["sfid"])
             target["_hc_lastop"], target["_hc_err"] = "FAILED", f'{{"op": "UPDATE", "msg": "{message}"}}'
-        elif state == "FAILED-APEX":  # the pushed opportunity ARR that made the original disable that script
+        elif state == "FAILED-APEX":  # rejected by an Apex trigger: connect_retry must leave it FAILED
             target = next(o for o in org.rows["opportunity"] if o["accountid"] == target["sfid"])
             table, field = "opportunity", "arr_contributed__c"
             message = "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY: OpportunityTrigger: execution of AfterUpdate"

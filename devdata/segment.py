@@ -1,4 +1,4 @@
-"""Segment telemetry tables (data-formats.md §2.4): one row per server and day, NPS now and then."""
+"""Segment telemetry tables: one row per server and day, NPS now and then (columns: dbt/models/sources/segment.yml)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Operating the pipeline: failure alerts, warehouse permissions and operator commands (python -m ops)."""
+"""Operating the pipeline: operator commands (python -m ops), Kubernetes manifests, roles and replication CLIs."""

@@ -21,8 +21,9 @@ from luigi.task import flatten
 from luigi.task_register import Register
 
 import tasks  # noqa: F401 - registers every task family
-from targets import markers
-from targets.warehouse import Session
+from targets.markers.target import MarkerTarget, delete_markers
+from targets.warehouse import ledger
+from targets.warehouse.session import Session
 from tasks.base import WarehouseTask
 
 
@@ -99,8 +100,8 @@ def status(roots: Sequence[luigi.Task], out: TextIO | None = None) -> int:
     return pending
 
 
-def marker_targets(task: luigi.Task) -> list[markers.MarkerTarget]:
-    return [o for o in flatten(task.output()) if isinstance(o, markers.MarkerTarget)]
+def marker_targets(task: luigi.Task) -> list[MarkerTarget]:
+    return [o for o in flatten(task.output()) if isinstance(o, MarkerTarget)]
 
 
 def downstream_of(targets: Sequence[luigi.Task], roots: Sequence[luigi.Task]) -> list[luigi.Task]:
@@ -136,7 +137,7 @@ def invalidate(selected: Sequence[luigi.Task], confirm: bool = True, out: TextIO
         print("nothing changed", file=out)
         return 0
     deleted = 0
-    by_store: dict[str, list[tuple[luigi.Task, markers.MarkerTarget]]] = {}
+    by_store: dict[str, list[tuple[luigi.Task, MarkerTarget]]] = {}
     for t, m in chosen:
         by_store.setdefault(m.store.key(), []).append((t, m))
     for group in by_store.values():
@@ -144,12 +145,12 @@ def invalidate(selected: Sequence[luigi.Task], confirm: bool = True, out: TextIO
         with store.connect("ops:invalidate") as session:
             store.ensure(session)
             if isinstance(session, Session):
-                session.ensure_bookkeeping()
+                ledger.ensure(session)
             with session.transaction():
                 for t in {t.task_id: t for t, _ in group}.values():
                     if isinstance(t, WarehouseTask):
                         t.invalidate(session)
-                deleted += markers.delete_markers(session, [m.update_id for _, m in group], store=store)
+                deleted += delete_markers(session, [m.update_id for _, m in group], store=store)
     print(f"deleted {deleted} marker(s)", file=out)
     return deleted
 

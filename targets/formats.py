@@ -27,7 +27,7 @@ META_COLUMNS = (("_file", "VARCHAR"), ("_row", "BIGINT"), ("_loaded_at", "TIMEST
 @dataclass(frozen=True)
 class FileFormat:
     """A delimited text format. Lines may carry up to ``extra_fields`` trailing fields the raw table does
-    not keep (CloudFront appended 7, plus a trailing tab); fewer fields than ``columns`` is a reject."""
+    not keep (CloudFront: 7 newer fields, plus a trailing tab); fewer fields than ``columns`` is a reject."""
 
     name: str  # Snowflake named file format (database.schema.name)
     columns: tuple[str, ...]

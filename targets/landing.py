@@ -1,7 +1,7 @@
 """The landing zone: list and fetch source files from S3 (boto3) or a local folder.
 
 DuckDB's httpfs extension cannot be installed offline, so S3 is read through boto3 and files are
-handed to DuckDB's readers locally (platform-facts §1).
+handed to DuckDB's readers locally.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ Mattermost summary when anything failed, was disabled or was left pending. What 
 
 import sys
 
-from ops import alerts
+from services.alerts.run import run_with_retcodes
 
 if __name__ == "__main__":
-    sys.exit(alerts.run_with_retcodes(["--module", "tasks", *sys.argv[1:]]))
+    sys.exit(run_with_retcodes(["--module", "tasks", *sys.argv[1:]]))

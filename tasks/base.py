@@ -1,29 +1,51 @@
-"""Template for every task whose output is a row in the warehouse's marker table.
+"""Templates of the pipeline's tasks.
 
-A concrete task declares its target table and partition, and implements ``work``; ``run`` is not
-overridden. ``work`` runs inside the transaction that writes the marker (``atomic = True``), or, for
-loads that commit file by file and are replayable, before it (``atomic = False``).
+``PipelineTask``: what every task has - its status in the visualiser, and one check before any work that it
+can run here (its warehouse backend, its secrets). ``WarehouseTask``: a task whose output is a row in the
+warehouse's marker table. A concrete task declares its target table and partition, and implements ``work``;
+``run`` is not overridden. ``work`` runs inside the transaction that writes the marker (``atomic = True``), or,
+for loads that commit file by file and are replayable, before it (``atomic = False``). A task whose work does
+not fit those two shapes writes its own ``run()`` from the same hooks: ``check_environment``, ``write_markers``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 import luigi
 
 from config import secrets
-from config.settings import warehouse
-from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table
-from targets.warehouse import Profile, Session, connect
+from config.settings import BACKENDS
+from targets.markers.target import MarkerTarget, utcnow
+from targets.warehouse.connect import backend, connect
+from targets.warehouse.session import Profile, Session
 
 logger = logging.getLogger("bizops.tasks")
 
 
-class ReportsProgress(luigi.Task):
-    """Status and progress shown in the luigid visualiser."""
+class UnsupportedBackendError(RuntimeError):
+    pass
+
+
+class PipelineTask(luigi.Task):
+    """Status and progress shown in the luigid visualiser; the backend and secrets checked before any work."""
+
+    backends: ClassVar[tuple[str, ...]] = BACKENDS  # the warehouse backends the task exists on
+    backends_reason: ClassVar[str] = ""  # why it exists on those only
+    secrets_of: ClassVar[str | None] = None  # the task family whose secrets it needs (default: its own)
+
+    def check_environment(self) -> None:
+        """Fail before any work, naming what is missing: a backend the task does not exist on, or a secret."""
+        current = backend()
+        if current not in self.backends:
+            raise UnsupportedBackendError(
+                f"{self.task_family} runs on {' and '.join(self.backends)} only ({self.backends_reason}); "
+                f"[warehouse] backend is {current}"
+            )
+        secrets.require(self.secrets_of or self.task_family, current)
 
     def report(self, message: str, percent: int | None = None) -> None:
         """A no-op when the task runs outside a Luigi worker (the worker installs the callbacks)."""
@@ -43,7 +65,7 @@ class PartlyBuiltError(Exception):
         self.error = error
 
 
-class WarehouseTask(ReportsProgress):
+class WarehouseTask(PipelineTask):
     target_table: ClassVar[str]  # what the task builds, e.g. raw.diagnostics.log_entries
     version: ClassVar[int] = 1  # bump to redo every partition (it is part of the update_id)
     profile: ClassVar[Profile] = "loader"  # Snowflake role/warehouse/credentials the task uses
@@ -95,32 +117,44 @@ class WarehouseTask(ReportsProgress):
         its members' markers, the row count of each by update_id (raise PartlyBuiltError when some failed)."""
         raise NotImplementedError
 
+    def prepare_markers(self, session: Session) -> None:
+        """DDL the task's markers need (their table); outside any transaction."""
+        for marker in luigi.task.flatten(self.output()):
+            marker.prepare(session)
+
+    def write_markers(self, session: Session, built: Mapping[str, int | None]) -> None:
+        """Record the partitions built (row count by update_id) inside the open transaction. Markers written
+        together share one time, so none looks older than another of the same batch."""
+        at = utcnow()
+        for marker in luigi.task.flatten(self.output()):
+            if marker.update_id in built:
+                marker.write(session, built[marker.update_id], at=at)
+        for update_id, count in built.items():
+            logger.info("%s: %s rows, marker %s", self.task_id, count, update_id)
+
     # -- template --------------------------------------------------------------------------------------
     def run(self) -> None:
-        secrets.require(self.task_family, warehouse().backend)
-        markers: list[MarkerTarget] = luigi.task.flatten(self.output())
+        self.check_environment()
+        update_id = luigi.task.flatten(self.output())[0].update_id
         error: Exception | None = None
         with connect(self.query_tag(), self.profile) as session:
             if self.atomic:
-                session.ensure_table(marker_table(), MARKER_COLUMNS)
+                self.prepare_markers(session)
                 self.prepare(session)
                 with session.transaction():
                     rows = self.work(session)
-                    markers[0].write(session, rows)
-                built = {markers[0].update_id: rows}
+                    self.write_markers(session, {update_id: rows})
             else:
                 self.prepare(session)
                 try:
                     rows = self.work(session)
                 except PartlyBuiltError as exc:
                     rows, error = exc.rows, exc.error
-                built = rows if isinstance(rows, dict) else {markers[0].update_id: rows}
-                session.ensure_table(marker_table(), MARKER_COLUMNS)
-                with session.transaction():
-                    for marker in markers:
-                        if marker.update_id in built:
-                            marker.write(session, built[marker.update_id])
-        for update_id, count in built.items():
-            logger.info("%s: %s rows, marker %s", self.task_id, count, update_id)
+                built = rows if isinstance(rows, dict) else {update_id: rows}
+                if built:
+                    # Only now: a task that runs another program on the warehouse (dbt) holds no connection meanwhile.
+                    self.prepare_markers(session)
+                    with session.transaction():
+                        self.write_markers(session, built)
         if error is not None:
             raise error

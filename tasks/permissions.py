@@ -7,9 +7,8 @@ from typing import ClassVar
 
 import luigi
 
-from config.settings import warehouse
-from ops import permissions
-from targets.warehouse import Profile, Session
+from services import permifrost
+from targets.warehouse.session import Profile, Session
 from tasks.base import WarehouseTask
 
 
@@ -18,18 +17,18 @@ class ApplyPermissions(WarehouseTask):
     transaction, and applying twice changes nothing). Snowflake only: DuckDB has no roles to grant."""
 
     date = luigi.DateParameter(default=None, description="The day of this application (default: today, UTC).")
-    spec = luigi.Parameter(default=str(permissions.DEFAULT_SPEC), description="The permifrost spec.")
+    spec = luigi.Parameter(default=str(permifrost.DEFAULT_SPEC), description="The permifrost spec.")
     target_table = "snowflake.permissions"
     profile: ClassVar[Profile] = "permission_bot"
     atomic: ClassVar[bool] = False
+    backends = ("snowflake",)
+    backends_reason = (
+        "it grants on Snowflake; DuckDB has no roles. Check the spec offline with `python -m ops.roles validate` "
+        "and `plan`"
+    )
 
     def partition(self) -> str:
         return (self.date or date.today()).isoformat()
 
     def work(self, session: Session) -> int:
-        if warehouse().backend != "snowflake":
-            raise RuntimeError(
-                f"ApplyPermissions grants on Snowflake; [warehouse] backend is {warehouse().backend}. "
-                "Check the spec offline with `python -m ops.permissions validate` and `plan`."
-            )
-        return len(permissions.apply(self.spec))
+        return len(permifrost.apply(self.spec))

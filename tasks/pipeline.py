@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import luigi
 
 from tasks.extract.catchup import CatchUpLoads
-from tasks.postgres.replication import ReplicateOrgm
-from tasks.postgres.scripts import RunPostgresScripts
-from tasks.postgres.write_back import DrainWriteBackQueue
-from tasks.report import PostMetricsDigest
+from tasks.extract.replication import ReplicateOrgm
+from tasks.publish.digest import PostMetricsDigest
+from tasks.publish.scripts import RunPostgresScripts
+from tasks.publish.write_back import DrainWriteBackQueue
 from tasks.transform.dbt import DbtBuild
 
 

@@ -1,4 +1,4 @@
-"""Tasks the scheduler tests run in separate `luigi` processes (importable as tests.luigi_fixtures)."""
+"""Tasks test_luigi_cfg.py runs in separate `luigi` processes (importable as tests.luigi_fixtures)."""
 
 import os
 

@@ -55,6 +55,21 @@ select
 from daily
 {%- endmacro %}
 
+{#- The class of an ARR movement over a month or a month so far, from the columns month, month_starting_arr,
+    month_ending_arr, total_arr_delta and first_change_month (the key's first month whose whole-month delta is
+    not 0, NULL if none). A month to date can change while its whole month nets to 0, so New means no change in
+    an earlier month rather than month = first_change_month; for whole months the two agree. -#}
+{% macro arr_change_type() -%}
+    case
+        when total_arr_delta = 0 then null
+        when first_change_month is null or first_change_month >= month then 'New'
+        when total_arr_delta > 0 and month_starting_arr <> 0 then 'Expansion'
+        when total_arr_delta > 0 then 'Resurrection'
+        when month_ending_arr <> 0 then 'Contraction'
+        else 'Churn'
+    end
+{%- endmacro %}
+
 {#- Monthly ARR movement and its class. Starting ARR is the ARR of the day before the month (0 before the
     spine), ending ARR that of its last day (0 after the spine); the delta is the sum of the daily deltas. -#}
 {% macro arr_monthly_deltas(daily_deltas_model, key, carry=[]) -%}
@@ -99,13 +114,6 @@ select
     month_starting_arr,
     month_ending_arr,
     total_arr_delta,
-    case
-        when total_arr_delta = 0 then null
-        when month = first_change_month then 'New'
-        when total_arr_delta > 0 and month_starting_arr <> 0 then 'Expansion'
-        when total_arr_delta > 0 then 'Resurrection'
-        when month_ending_arr <> 0 then 'Contraction'
-        else 'Churn'
-    end as arr_change_type
+    {{ arr_change_type() }} as arr_change_type
 from classified
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {#- Live rows of a replicated Salesforce table. Heroku Connect flags deletes with isdeleted, and deletes it never
-    saw are only recorded in delete_history__c, so both are applied here (the Stitch copy missed the latter). -#}
+    saw are only recorded in delete_history__c, so both are applied here (isdeleted alone would keep those rows). -#}
 {% macro orgm_live_rows(table_name) -%}
     select rows.*
     from {{ source('orgm', table_name) }} as rows

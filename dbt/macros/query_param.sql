@@ -6,7 +6,7 @@
     {{ bizops.url_decode("replace(" ~ raw_value ~ ", '+', ' ')") }}
 {%- endmacro %}
 
-{#- A count parsed from a query value: at most 10 digits, as the original parser; 0 when absent or malformed. -#}
+{#- A count parsed from a query value: at most 10 digits (fits a bigint); 0 when absent or malformed. -#}
 {% macro count_or_zero(value) -%}
     case when {{ bizops.regex_search(value, '^[0-9]{1,10}$') }} then cast({{ value }} as bigint) else 0 end
 {%- endmacro %}

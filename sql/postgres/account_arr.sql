@@ -3,8 +3,8 @@
 -- it changed (Heroku Connect pushes each written row to Salesforce).
 --
 -- The same rule as the warehouse's finance.opportunitylineitem_daily_arr, so Salesforce and the ARR marts agree:
---   * line items of won opportunities with product_type__c = 'Recurring' and end_date__c > start_date__c. The
---     original Postgres twin had no Recurring filter and counted one-off services as ARR; it is applied here.
+--   * line items of won opportunities with product_type__c = 'Recurring' and end_date__c > start_date__c. Without
+--     the Recurring filter, one-off services that span days (e.g. a training) would count as ARR.
 --   * a line item's daily ARR is round(365 * totalprice / term days), the term counting start and end days and
 --     one day less when it contains a 29 February (a one-year term of price P yields P on every day).
 --   * an account's ARR today is the sum over the line items whose term contains today (UTC).

@@ -1,7 +1,7 @@
 -- requires: opportunity_snapshot
--- Daily snapshot of the opportunity line items: today's rows are replaced, earlier days kept. The explicit
--- column list on both sides fixes the original's missing comma (end_date__c arr_contributed__c), which aliased
--- end_date__c as arr_contributed__c and dropped the real column without an error.
+-- Daily snapshot of the opportunity line items: today's rows are replaced, earlier days kept. Both the INSERT and
+-- the SELECT list their columns, so a missing comma in the SELECT (end_date__c arr_contributed__c, an alias of
+-- one column as the next) fails on the column count instead of silently dropping a column.
 
 CREATE SCHEMA IF NOT EXISTS staging;
 

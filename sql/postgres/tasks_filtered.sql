@@ -1,6 +1,6 @@
 -- Sales tasks without the Marketo integration's e-mail activity, mirrored from orgm.task.
 -- Upsert: rows of new sfids are inserted and rows whose systemmodstamp differs are updated. Tasks that left
--- orgm.task, were deleted in Salesforce (isdeleted) or are Marketo's are removed (the original never did).
+-- orgm.task, were deleted in Salesforce (isdeleted) or are Marketo's are removed.
 -- Idempotent: a second run inserts, updates and deletes nothing.
 
 CREATE SCHEMA IF NOT EXISTS staging;

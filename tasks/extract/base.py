@@ -9,15 +9,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import luigi
 
 from config.settings import landing, loading
 from targets import landing as landing_zone
 from targets.formats import META_COLUMNS, CopySpec, FileFormat, StagedFile
-from targets.warehouse import LOAD_HISTORY, REJECTS, Session, bind_marks
+from targets.warehouse import ledger
+from targets.warehouse.ledger import LOAD_HISTORY, REJECTS
+from targets.warehouse.session import Session, bind_marks
 from tasks.base import PartlyBuiltError, WarehouseTask
+from tasks.params import DayBatchParameter
 
 logger = logging.getLogger("bizops.extract")
 
@@ -84,31 +87,6 @@ class _FilesLanded(luigi.Target):
         return any(files for _, files in self.source.files(self.day))
 
 
-class DayParameter(luigi.DateParameter):
-    """A day. Luigi hands a worker the ready days of one load as one batch (``batch_method``): the batch's task
-    holds them all, as a tuple serialized comma-joined, so its id is none of the days' ids."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(batch_method=tuple, **kwargs)
-
-    def parse(self, s: str) -> date | tuple[date, ...]:
-        return self.normalize(tuple(luigi.DateParameter.parse(self, day) for day in s.split(",")))
-
-    def normalize(self, x: Any) -> date | tuple[date, ...]:
-        if not isinstance(x, tuple):
-            return super().normalize(x)
-        days = tuple(sorted({luigi.DateParameter.normalize(self, day) for day in x}))
-        return days[0] if len(days) == 1 else days
-
-    def next_in_enumeration(self, value: Any) -> date | None:
-        return None if isinstance(value, tuple) else super().next_in_enumeration(value)
-
-    def serialize(self, x: Any) -> str:
-        if isinstance(x, tuple):
-            return ",".join(luigi.DateParameter.serialize(self, day) for day in x)
-        return super().serialize(x)
-
-
 class LoadDailyFiles(WarehouseTask):
     """Concrete loads set ``source()``; ``date`` is the day the files describe.
 
@@ -116,7 +94,7 @@ class LoadDailyFiles(WarehouseTask):
     together, in units big enough for DuckDB to write whole row groups, and each day is then checked and
     marked on its own - a day over the reject threshold fails alone."""
 
-    date = DayParameter(description="The day whose files to load (UTC); a batch holds several, comma-joined.")
+    date = DayBatchParameter(description="The day whose files to load (UTC); a batch holds several, comma-joined.")
     atomic: ClassVar[bool] = False  # files commit unit by unit with their load history: replayable
     # Extract before transform: while loads are runnable a worker takes them first, so the dbt nodes waiting
     # on them become ready together and run as one batch.
@@ -154,7 +132,7 @@ class LoadDailyFiles(WarehouseTask):
         return [LandingFiles(source_task=self.task_family, date=day, region=region) for day in self.days()]
 
     def prepare(self, session: Session) -> None:
-        session.ensure_bookkeeping()
+        ledger.ensure(session)
         columns = [(c, "VARCHAR") for c in self.source().file_format.columns] + list(META_COLUMNS)
         session.ensure_table(self.source().table, columns)
 
@@ -162,7 +140,7 @@ class LoadDailyFiles(WarehouseTask):
         """The day's files are reloaded by the next run, replacing exactly their rows."""
         for day in self.days():
             for spec in self.source().specs(day):
-                session.invalidate_files(spec.table, spec.pattern)
+                ledger.invalidate_files(session, spec.table, spec.pattern)
 
     def work(self, session: Session) -> dict[str, int]:
         """Copy every new file of the days at once (the copy names its files: any spec of the source serves),
@@ -170,7 +148,7 @@ class LoadDailyFiles(WarehouseTask):
         located = {day: self.source().files(day) for day in self.days()}
         spec = next(spec for found in located.values() for spec, _ in found)
         files = [f for found in located.values() for _, fs in found for f in fs]
-        outcome = session.copy(spec, files, progress=self._progress)
+        outcome = ledger.copy(session, spec, files, progress=self._progress)
         results = {r.file: r for r in outcome.results}
         rows: dict[str, int] = {}
         failed: list[RejectThresholdError] = []

@@ -13,8 +13,8 @@ from typing import Any
 import luigi
 from luigi.tools.range import RangeDaily
 
-from config.settings import loading
 from tasks.extract.sources import PUSH_PROXY, LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
+from tasks.params import window
 
 # (task class, fixed parameters) of every daily load.
 DAILY_LOADS: tuple[tuple[type[luigi.Task], dict[str, Any]], ...] = (
@@ -23,10 +23,6 @@ DAILY_LOADS: tuple[tuple[type[luigi.Task], dict[str, Any]], ...] = (
     *((LoadPushProxyLogs, {"region": region}) for region in PUSH_PROXY),
     (LoadLicenses, {}),
 )
-
-
-def yesterday() -> date:
-    return date.today() - timedelta(days=1)
 
 
 class CatchUpLoads(luigi.WrapperTask):
@@ -40,8 +36,7 @@ class CatchUpLoads(luigi.WrapperTask):
 
     def window(self) -> tuple[date, date]:
         """(first day, last day) of the window."""
-        end = self.end or yesterday()
-        return end - timedelta(days=(self.days or loading().catchup_days) - 1), end
+        return window(self.end, self.days)
 
     def requires(self) -> Iterator[luigi.Task]:
         first, last = self.window()

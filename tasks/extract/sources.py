@@ -1,4 +1,4 @@
-"""The daily S3 sources and their load tasks (data-formats.md §2.1-2.3)."""
+"""The daily S3 sources and their load tasks (file layouts and raw columns: docs/warehouse-layout.md)."""
 
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ PUSH_PROXY = {
         aws_region="eu-central-1",
     ),
 }  # fmt: skip
-# The export made in the night after day D lists the licenses as of D and is filed under D. (The
-# original loaded "next_ds" on day D+1 for the same file; we name partitions by the day described.)
+# The export made in the night after day D lists the licenses as of D and is filed under D: a partition is
+# named by the day its file describes, not by the day it is loaded (D+1).
 LICENSES = LicenseExportSource("raw.licenses.licenses", "raw.licenses.licenses_stage", "licenses", LICENSE_CSV, False)
 
 

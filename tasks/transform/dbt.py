@@ -14,27 +14,24 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import ClassVar
 
 import luigi
 
-from config import secrets
 from config.secrets import redact
-from config.settings import dbt as dbt_settings
-from config.settings import replication, warehouse
-from config.settings import snowflake as snowflake_settings
-from targets.markers import MARKER_COLUMNS, MarkerTarget, marker_table, utcnow
-from targets.warehouse import Profile, Session, connect
-from tasks.base import ReportsProgress, WarehouseTask
-from tasks.extract.catchup import DAILY_LOADS, CatchUpLoads
-from tasks.postgres.replication import ReplicateOrgmTable, target_of
+from config.settings import replication
+from services.replication import target_of
+from targets.markers.target import MarkerTarget, utcnow
+from targets.warehouse.session import Profile, Session
+from tasks.base import PartlyBuiltError, PipelineTask, WarehouseTask
+from tasks.extract.catchup import DAILY_LOADS
+from tasks.extract.replication import ReplicateOrgmTable
+from tasks.params import window
 from tasks.transform import manifest as dbt_manifest
+from tasks.transform.command import dbt_command, dbt_env, project_dir
 
 logger = logging.getLogger("bizops.dbt")
 
@@ -61,8 +58,9 @@ def producers(relation: str, first: date, last: date) -> list[luigi.Task]:
     return found
 
 
-class DbtNode(ReportsProgress):
-    """One dbt node (model, seed or snapshot); several ready nodes of a selection run as one batch."""
+class DbtNode(WarehouseTask):
+    """One dbt node (model, seed or snapshot); several ready nodes of a selection run as one batch, whose
+    output is the markers of its nodes."""
 
     node = luigi.Parameter(description="dbt unique id; a batch joins several with commas.", batch_method=",".join)
     selection = luigi.ChoiceParameter(choices=SELECTIONS, description="The selection this run builds.")
@@ -70,13 +68,15 @@ class DbtNode(ReportsProgress):
     days = luigi.IntParameter(description="Window length in days.")
     version: ClassVar[int] = 1
     profile: ClassVar[Profile] = "transformer"
+    atomic: ClassVar[bool] = False  # dbt holds the warehouse while it runs; the markers are written after
+    secrets_of = "DbtBuild"
 
     def nodes(self) -> list[dbt_manifest.Node]:
         graph = dbt_manifest.load()
         return [graph.nodes[uid] for uid in self.node.split(",")]
 
     def window(self) -> tuple[date, date]:
-        return self.end - timedelta(days=self.days - 1), self.end
+        return window(self.end, self.days)
 
     def requires(self) -> list[luigi.Task]:
         """The loads of every raw table the node reads, through its ancestors: a source still waiting for data
@@ -93,27 +93,25 @@ class DbtNode(ReportsProgress):
         first, last = self.window()
         return all(up_to_date(uid, first, last) for uid in self.node.split(","))
 
-    def run(self) -> None:
-        secrets.require("DbtBuild", warehouse().backend)
+    def query_tag(self) -> str:
+        return f"luigi:{self.task_family}:{self.selection}"
+
+    def work(self, session: Session) -> dict[str, int | None]:
         first, last = self.window()
         # Make's rule again at run time: another batch of this run (another selection) may have built some.
         nodes = [n for n in self.nodes() if not up_to_date(n.unique_id, first, last)]
         if not nodes:
-            return
+            return {}
         # Only the tests whose every parent is in this batch: a relationship to a node another batch builds
         # would fail for a table that does not exist yet (DbtTest runs every test).
         command = ["build", "--indirect-selection", "cautious", "--select", *(n.name for n in nodes)]
         results = run_dbt(command, self, nightly=self.selection == "nightly")
-        built = [n for n in nodes if results.get(n.unique_id, ("", ""))[0] == "success"]
-        with connect(f"luigi:{self.task_family}:{self.selection}", "transformer") as session:
-            session.ensure_table(marker_table(), MARKER_COLUMNS)
-            with session.transaction():
-                now = utcnow()
-                for n in built:
-                    node_marker(n).write(session, None, at=now)
+        built = {node_marker(n).update_id: None for n in nodes if results.get(n.unique_id, ("", ""))[0] == "success"}
         if len(built) < len(nodes) or failures(results):
             lines = failures(results, (*FAILED, "skipped"))
-            raise DbtError(f"dbt built {len(built)} of {len(nodes)} node(s); failures:\n" + "\n".join(lines))
+            error = DbtError(f"dbt built {len(built)} of {len(nodes)} node(s); failures:\n" + "\n".join(lines))
+            raise PartlyBuiltError(built, error)
+        return built
 
 
 def up_to_date(unique_id: str, first: date, last: date) -> bool:
@@ -146,18 +144,12 @@ def up_to_date(unique_id: str, first: date, last: date) -> bool:
 
 
 def run_dbt(
-    args: list[str], task: ReportsProgress, nightly: bool = False, results_file: str = "run_results.json"
+    args: list[str], task: PipelineTask, nightly: bool = False, results_file: str = "run_results.json"
 ) -> dict[str, tuple[str, str]]:
     """Run dbt, streaming its output to the log and the visualiser; return unique_id -> (status, message)
     from the results file dbt writes (run_results.json, or sources.json for source freshness)."""
-    project = dbt_manifest.project_dir()
-    env = dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(Path(warehouse().duckdb_dir).resolve()))
-    if nightly:
-        env["SNOWFLAKE_TRANSFORM_WAREHOUSE"] = dbt_settings().nightly_warehouse
-    else:
-        env.setdefault("SNOWFLAKE_TRANSFORM_WAREHOUSE", snowflake_settings().transform_warehouse)
-    command = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project),
-               "--profiles-dir", str(project), "--target", dbt_manifest.dbt_target()]  # fmt: skip
+    project = project_dir()
+    command, env = dbt_command(*args), dbt_env(nightly)
     results_path = project / "target" / results_file
     results_path.unlink(missing_ok=True)
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
@@ -243,7 +235,7 @@ class DbtBuild(luigi.WrapperTask):
         if self.checks:
             yield DbtTest(selection=self.selection, end=self.end, days=self.days)
             yield DbtSourceFreshness()
-        first, last = CatchUpLoads(end=self.end, days=self.days).window()
+        first, last = window(self.end, self.days)
         days = (last - first).days + 1
         for node in dbt_manifest.load().select(self.selection):
             yield DbtNode(node=node.unique_id, selection=self.selection, end=last, days=days)

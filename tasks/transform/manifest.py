@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from config.settings import dbt as dbt_settings
-from config.settings import warehouse
+from tasks.transform.command import dbt_command, dbt_env, project_dir
 
 BUILDABLE = ("model", "seed", "snapshot")
 
@@ -63,14 +61,6 @@ def _relation(database: str, schema: str, name: str) -> str:
     return f"{database}.{schema}.{name}".lower()
 
 
-def project_dir() -> Path:
-    return Path(dbt_settings().project_dir)
-
-
-def dbt_target() -> str:
-    return dbt_settings().target or warehouse().backend
-
-
 def _stale(path: Path) -> bool:
     if not path.exists():
         return True
@@ -85,12 +75,7 @@ def _stale(path: Path) -> bool:
 def load() -> Manifest:
     path = project_dir() / "target" / "manifest.json"
     if _stale(path):
-        dbt = Path(sys.executable).parent / "dbt"
-        subprocess.run(
-            [str(dbt), "parse", "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir()),
-             "--target", dbt_target(), "--quiet"],
-            check=True,
-        )  # fmt: skip
+        subprocess.run(dbt_command("parse", "--quiet"), env=dbt_env(), check=True)
     raw = json.loads(path.read_text())
     nodes = {
         uid: Node(

@@ -382,6 +382,52 @@ def test_monthly_arr_classification(analytics, model: str, key: str, by: int) ->
         }
 
 
+def classify_months_to_date(arr_by_day: dict[dt.date, int]) -> dict[dt.date, tuple]:
+    """Per day, from the spine's first to the end of its last month: the month so far as (month, starting, ending,
+    delta, class), New when no earlier month changed."""
+    days = spine(arr_by_day)
+    changed = {month for month, (_, _, delta, _) in classify_months(arr_by_day).items() if delta}
+    last = (max(days).replace(day=1) + 32 * DAY).replace(day=1) - DAY
+    result = {}
+    for day in (min(days) + i * DAY for i in range((last - min(days)).days + 1)):
+        month = day.replace(day=1)
+        starting, ending = arr_by_day.get(month - DAY, 0), arr_by_day.get(day, 0)
+        delta = ending - starting
+        kind = None
+        if delta and not any(m < month for m in changed):
+            kind = "New"
+        elif delta > 0:
+            kind = "Expansion" if starting else "Resurrection"
+        elif delta < 0:
+            kind = "Contraction" if ending else "Churn"
+        result[day] = (month, starting, ending, delta, kind)
+    return result
+
+
+MOVEMENT_COLUMNS = "master_account_sfid, month, month_starting_arr, month_ending_arr, total_arr_delta, arr_change_type"
+
+
+def test_month_to_date_arr_movement_per_day(analytics) -> None:
+    got = {
+        (r[0], r[1]): r[2:]
+        for r in analytics.execute(
+            "select master_account_sfid, day, month, month_starting_arr, month_ending_arr, total_arr_delta, "
+            "arr_change_type from finance.master_account_month_to_date_arr_deltas"
+        ).fetchall()
+    }
+    expected = {(sfid, day): v for sfid, days in rollup(1).items() for day, v in classify_months_to_date(days).items()}
+    assert got == expected
+
+
+def test_month_to_date_arr_movement_on_a_months_last_day_is_the_monthly_mart(analytics) -> None:
+    month_ends = analytics.execute(
+        f"select {MOVEMENT_COLUMNS} from finance.master_account_month_to_date_arr_deltas where day = last_day(day)"
+    ).fetchall()
+    monthly = analytics.execute(f"select {MOVEMENT_COLUMNS} from finance.master_account_monthly_arr_deltas").fetchall()
+    assert len(month_ends) == len(monthly) > 0
+    assert set(month_ends) == set(monthly)
+
+
 def test_account_health_score(analytics) -> None:
     arr = rollup(0)
     got = {r["account_sfid"]: r for r in rows(analytics, "select * from cs.account_health_score")}

@@ -6,7 +6,6 @@ function may leak into it, and the JavaScript of the url_decode UDF must decode 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ import duckdb
 import pytest
 import sqlglot
 
+from tasks.transform.command import dbt_env
 from tests.dbt.conftest import DBT_DIR
 
 COMPILE = """
@@ -51,7 +51,7 @@ DUCKDB_ONLY = [
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project_dir = tmp_path_factory.mktemp("snowflake") / "dbt"
     shutil.copytree(DBT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    env = os.environ | {
+    env = dbt_env() | {
         "SNOWFLAKE_ACCOUNT": "test_account",
         "SNOWFLAKE_TRANSFORM_USER": "transformer",
         "SNOWFLAKE_TRANSFORM_PASSWORD": "not-a-secret",

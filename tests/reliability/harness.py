@@ -57,7 +57,7 @@ LOCATIONS = {
     "AWS_ACCOUNT_ID": "111122223333",
 }
 # `python -m tasks` for modules the tasks package does not import (the Postgres jobs): the same runner.
-RUNNER = "import sys; from ops import alerts; sys.exit(alerts.run_with_retcodes(sys.argv[1:]))"
+RUNNER = "import sys; from services.alerts.run import run_with_retcodes; sys.exit(run_with_retcodes(sys.argv[1:]))"
 _RUNNING = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) .*Worker\(.*\) running ", re.MULTILINE)
 _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception): .*$", re.MULTILINE)
 _DONE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) .*Worker\(.*\) done ", re.MULTILINE)
@@ -89,11 +89,11 @@ class Stage:
 
 
 STAGES = (
-    Stage("replication", "tasks.postgres.replication", "ReplicateOrgm", ("--slot", SLOT)),
+    Stage("replication", "tasks.extract.replication", "ReplicateOrgm", ("--slot", SLOT)),
     Stage("loads", "tasks", "CatchUpLoads", ("--end", END.isoformat(), "--days", str(DAYS))),
     Stage("dbt", "tasks", "DbtBuild", ("--end", END.isoformat(), "--days", str(DAYS))),
-    Stage("write_back", "tasks.postgres.write_back", "DrainWriteBackQueue", ("--slot", SLOT)),
-    Stage("scripts", "tasks.postgres.scripts", "RunPostgresScripts", ("--slot", SCRIPT_SLOT)),
+    Stage("write_back", "tasks.publish.write_back", "DrainWriteBackQueue", ("--slot", SLOT)),
+    Stage("scripts", "tasks.publish.scripts", "RunPostgresScripts", ("--slot", SCRIPT_SLOT)),
 )
 STAGE = {s.name: s for s in STAGES}
 

@@ -4,7 +4,7 @@
 -- depends_on: {{ ref('pg_imports') }}
 -- Health score (0-100) of each account with ARR on the run date: the mean of three factors (tenure, time to the
 -- end of its current terms, recency of the last sales task), capped by an open renewal's risk status.
--- The original's Zendesk ticket factor is left out: Zendesk is not loaded into this warehouse.
+-- There is no Zendesk ticket factor: Zendesk is not loaded into this warehouse.
 
 with arr as (
     select

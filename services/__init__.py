@@ -1,0 +1,1 @@
+"""Shared services that tasks use: alerts, Kubernetes pods and Jobs, permifrost, the replication."""

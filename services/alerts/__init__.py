@@ -1,0 +1,1 @@
+"""Failure alerts and run summaries to a Mattermost incoming webhook."""

@@ -1,0 +1,1 @@
+"""Marker-table targets: where markers live, the per-process snapshot, the Luigi target."""

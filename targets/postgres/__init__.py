@@ -1,0 +1,1 @@
+"""The Heroku Connect Postgres: its client and its SQL statement splitter."""

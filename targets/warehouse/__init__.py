@@ -1,0 +1,1 @@
+"""The warehouse: one Session interface, a backend per module, the load ledger, the factory."""

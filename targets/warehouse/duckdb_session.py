@@ -1,0 +1,356 @@
+"""The embedded backend: DuckDB files under [warehouse] duckdb_dir, one per database, attached by name.
+
+COPY semantics are implemented here as Snowflake has them: files listed by the caller are read with
+DuckDB's CSV reader, files already in the load history are skipped, and lines the reader rejects come
+back as rejects with their line number and text.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import math
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+from isal import isal_zlib
+
+from config.settings import warehouse
+from targets import identifiers
+from targets.formats import CopySpec, FileResult, Reject, StagedFile
+from targets.landing import local_copy
+from targets.warehouse.session import CopyResult, Session, UnreadableFileError, bind_marks
+
+MAX_LINE_BYTES = 2_000_000
+MAX_CSV_LINE_BYTES = 2_097_152  # a row of a table extract (long text fields, quoted newlines): DuckDB default
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+_scan_ids = itertools.count()
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _connect_with_retry(dbdir: Path, databases: Sequence[str], timeout: float) -> duckdb.DuckDBPyConnection:
+    """One writing process per DuckDB file: wait for another process's lock instead of failing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        con = duckdb.connect(":memory:")
+        try:
+            for name in databases:
+                identifiers.check(name, 1)
+                con.execute(f"ATTACH {_literal(str(dbdir / f'{name}.duckdb'))} AS {name}")
+            con.execute("SET TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as exc:
+            con.close()
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.05, 0.3))
+
+
+def _column_type(duckdb_type: str) -> str:
+    """DuckDB's catalog type as one of targets.warehouse.session.COLUMN_TYPES."""
+    t = duckdb_type.upper().replace(" ", "")
+    if t in _INTEGERS:
+        return "BIGINT"
+    if t in ("DOUBLE", "FLOAT", "REAL"):
+        return "DOUBLE"
+    if t.startswith("DECIMAL("):
+        return t
+    if t in ("BOOLEAN", "DATE"):
+        return t
+    if t.startswith("TIMESTAMP"):
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+def gunzip(path: str, out: BinaryIO) -> str | None:
+    """Inflate a gzip file into ``out``; what is wrong with the stream, or None. DuckDB's own gzip reader
+    checks neither the deflate data nor the CRC, so a corrupt file would load garbage rows. (Inflated with
+    ISA-L: the same checks as zlib, and faster.)"""
+    inflate = isal_zlib.decompressobj(wbits=31)
+    try:
+        with open(path, "rb") as src:
+            while chunk := src.read(1 << 20):
+                out.write(inflate.decompress(chunk))
+    except isal_zlib.error as exc:
+        return f"corrupt gzip stream: {exc}"
+    out.flush()
+    return None if inflate.eof else "gzip stream ends before its end (truncated file)"
+
+
+def _physical_line(ordinal: int, header_lines: int, skipped: Sequence[int]) -> int:
+    """The file line of the ordinal-th data row, given header lines and the lines the reader rejected."""
+    line = ordinal + header_lines
+    for s in skipped:  # ascending
+        if s <= line:
+            line += 1
+    return line
+
+
+def _result(name: str, loaded: int, rejects: Sequence[Reject]) -> FileResult:
+    status = "LOADED" if not rejects else ("PARTIALLY_LOADED" if loaded else "LOAD_FAILED")
+    first = min(rejects, key=lambda r: r.line or 0) if rejects else None
+    return FileResult(
+        name, status, loaded + len(rejects), loaded, len(rejects),
+        first.error if first else None, first.line if first else None,
+    )  # fmt: skip
+
+
+class DuckDBSession(Session):
+    backend = "duckdb"
+    # At most this many files per transaction (a unit). Big units matter: a transaction appending a row group or
+    # more (122,880 rows) has DuckDB write it compressed straight into the file; a smaller one goes through the
+    # WAL and is written again at the checkpoint (bench/loads.py).
+    max_files_per_unit = 64
+
+    def __init__(self, query_tag: str, connection: duckdb.DuckDBPyConnection | None = None):
+        super().__init__(query_tag)
+        self._con = connection
+        self._known_types: dict[str, list[tuple[str, str]]] = {}  # scratch tables' columns
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """Connected on first use, so a task holds the files' lock only while it uses the warehouse."""
+        if self._con is None:
+            cfg = warehouse()
+            dbdir = Path(cfg.duckdb_dir)
+            dbdir.mkdir(parents=True, exist_ok=True)
+            self._con = _connect_with_retry(dbdir, list(cfg.databases), cfg.lock_timeout_seconds)
+        return self._con
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        cur = self.con.execute(sql, list(params))
+        return cur.fetchall() if cur.description else []
+
+    def run_units(
+        self, load: Callable[[Session, Sequence[StagedFile], bool], CopyResult], units: list[tuple[list, bool]]
+    ) -> Iterator[CopyResult]:
+        """Files load concurrently, each unit in its own transaction on its own connection to the same
+        database (DuckDB appends to one table from several transactions without conflict)."""
+        threads = min(warehouse().copy_threads, len(units))
+        if threads <= 1:
+            yield from super().run_units(load, units)
+            return
+        local = threading.local()
+        cursors: list[DuckDBSession] = []
+
+        def run(unit: tuple[list, bool]) -> CopyResult:
+            if not hasattr(local, "session"):
+                local.session = DuckDBSession(self.query_tag, connection=self.con.cursor())
+                cursors.append(local.session)
+            return load(local.session, *unit)
+
+        try:
+            with ThreadPoolExecutor(threads, thread_name_prefix="copy") as pool:
+                yield from pool.map(run, units)
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def prepare_copy(self, spec: CopySpec) -> None:
+        # A unit's row groups end at file boundaries, so a load leaves partial ones. This session's checkpoints
+        # then do not merge them (vacuum): it would rewrite what was just written and hold it all in memory at
+        # once (bench/loads.py: memory growing with the input). Scans do not mind a few partial row groups.
+        self.execute("SET max_vacuum_tasks = 0")
+
+    def prepare_merge(self, compact: bool) -> None:
+        # The merge's commit writes its rows into the database file (a checkpoint) instead of the WAL: the
+        # session's close would checkpoint them anyway, so they would be written twice (bench/replication.py).
+        self.execute("SET checkpoint_threshold = '0b'")
+        # Staged and merged rows need no order: DuckDB parses and inserts them on every thread.
+        self.execute("SET preserve_insertion_order = false")
+        # Vacuum would fold each merge's appended rows into the table's last row group, rewriting a bigger one
+        # at every commit, each commit slower than the last. Left alone, each merge adds a small row
+        # group until a compacting session merges them.
+        self.execute("RESET max_vacuum_tasks" if compact else "SET max_vacuum_tasks = 0")
+
+    def copy_unit_size(self, files: int) -> int:
+        """Even units, as many as a multiple of the copy threads (each unit's statement numbers its files' rows on
+        one core, so a thread left without a unit idles a core), and no small remainder (a unit under a row group
+        goes through the WAL)."""
+        threads = max(1, warehouse().copy_threads)
+        units = threads * math.ceil(files / (self.max_files_per_unit * threads))
+        return max(1, math.ceil(files / max(1, units)))
+
+    def copy_files(
+        self, spec: CopySpec, files: Sequence[StagedFile], replacing: bool
+    ) -> tuple[list[FileResult], list[Reject]]:
+        if replacing:
+            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(files)})", [f.path for f in files])
+        with contextlib.ExitStack() as stack:
+            readable: dict[str, str] = {}  # local path DuckDB reads -> the file's stage-relative name
+            for file in files:
+                path = stack.enter_context(local_copy(file))
+                if spec.file_format.compression == "gzip":
+                    # Inflated and verified here (DuckDB's reader checks neither the data nor the CRC).
+                    plain = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".txt"))
+                    if damage := gunzip(path, plain):
+                        raise UnreadableFileError(file, damage)
+                    path = plain.name
+                readable[path] = file.path
+            try:
+                return self._load_files(spec, readable)
+            except duckdb.IOException as exc:
+                culprit = next((f for f, path in zip(files, readable, strict=True) if path in str(exc)), None)
+                if culprit is None:
+                    raise
+                raise UnreadableFileError(culprit, str(exc)) from exc
+
+    def copy_recovered(
+        self, spec: CopySpec, file: StagedFile, error: UnreadableFileError, replacing: bool
+    ) -> tuple[list[FileResult], list[Reject]]:
+        """A stream that just ends early (truncated upload) keeps every complete line before the end; a corrupt
+        one (bad deflate data or checksum) loads nothing, since its lines cannot be trusted. Either way the
+        damage is a reject naming the line where it starts."""
+        if replacing:
+            self.execute(f"DELETE FROM {spec.table} WHERE _file = ?", (file.path,))
+        data, corrupt = bytearray(), False
+        inflate = isal_zlib.decompressobj(wbits=31)
+        with local_copy(file) as path, open(path, "rb") as src:
+            try:
+                while chunk := src.read(1 << 20):
+                    data += inflate.decompress(chunk)
+            except isal_zlib.error:
+                corrupt = True
+        complete = b"" if corrupt else bytes(data[: data.rfind(b"\n") + 1])
+        line = complete.count(b"\n") + 1
+        kind = "corrupt compressed stream: nothing of the file is loaded" if corrupt else "compressed stream ends"
+        damage = Reject(file.path, line, None, f"{kind} (at line {line}): {error.message}")
+        with tempfile.NamedTemporaryFile(suffix=".txt") as tmp:
+            tmp.write(complete)
+            tmp.flush()
+            [result], rejects = self._load_files(spec, {tmp.name: file.path})
+        rejects.append(damage)
+        return [_result(file.path, result.rows_loaded, rejects)], rejects
+
+    def _load_files(self, spec: CopySpec, files: dict[str, str]) -> tuple[list[FileResult], list[Reject]]:
+        """Load plain files (local path -> name) in one statement; per-file results and rejects."""
+        fmt = spec.file_format
+        scan = f"_rejects_{os.getpid()}_{next(_scan_ids)}"
+        width = len(fmt.columns) + fmt.extra_fields
+        struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+        options = [
+            f"columns = {{{struct}}}", f"delim = {_literal(fmt.delimiter)}", f"quote = {_literal(fmt.quote)}",
+            f"escape = {_literal(fmt.quote)}", "header = false", "auto_detect = false", "null_padding = true",
+            "compression = 'none'", f"max_line_size = {MAX_LINE_BYTES}", "strict_mode = true",
+            "store_rejects = true", f"rejects_table = {_literal(scan)}", f"rejects_scan = {_literal(scan + '_scan')}",
+        ]  # fmt: skip
+        if fmt.comment:
+            options.append(f"comment = {_literal(fmt.comment)}")
+        # Every line lands, a line missing fields NULL-padded (null_padding), extra trailing fields (newer
+        # CloudFront) read and dropped. Each file is numbered by its own row_number() OVER () (an ordered, single
+        # core scan): the copy threads run units side by side instead. The rows' _loaded_at, a literal, lets
+        # the checks below skip every row group written before (zone maps).
+        keep = ", ".join(f"c{i}" for i in range(len(fmt.columns)))
+        reads = " UNION ALL ".join(
+            f"SELECT {keep}, ? AS _file, row_number() OVER () AS _row FROM read_csv(?, {', '.join(options)})"
+            for _ in files
+        )
+        loaded_at = f"TIMESTAMP '{datetime.now(UTC).replace(tzinfo=None).isoformat(sep=' ')}'"
+        self.execute(
+            f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
+            f"SELECT *, {loaded_at} FROM ({reads})",
+            [value for path, name in files.items() for value in (name, path)],
+        )
+        reader_rejects = self.execute(
+            f"SELECT s.file_path, r.line, any_value(r.csv_line), "
+            f"string_agg(DISTINCT r.error_type || ': ' || r.error_message, '; ') "
+            f"FROM {scan} AS r JOIN {scan}_scan AS s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2"
+        )
+        self.execute(f"DROP TABLE IF EXISTS {scan}")
+        self.execute(f"DROP TABLE IF EXISTS {scan}_scan")
+        # A row missing fields or with a value that does not cast is a reject too: rare, moved out if any.
+        mine = f"_loaded_at = {loaded_at} AND _file IN ({bind_marks(files)})"
+        counts = self.execute(
+            f"SELECT _file, count(*), count(*) FILTER ({fmt.bad_row()}) FROM {spec.table} WHERE {mine} GROUP BY _file",
+            list(files.values()),
+        )
+        bad: list[tuple] = []
+        if any(n for _, _, n in counts):
+            bad = self.execute(
+                f"DELETE FROM {spec.table} WHERE {mine} AND ({fmt.bad_row()}) RETURNING _file, _row, "
+                f"concat_ws({_literal(fmt.delimiter)}, {', '.join(fmt.columns)}), {fmt.bad_row_reason()}",
+                list(files.values()),
+            )
+        rows = {name: total - n for name, total, n in counts}
+        skipped: dict[str, list[int]] = collections.defaultdict(list)
+        rejects: dict[str, list[Reject]] = collections.defaultdict(list)
+        for path, line, text, error in reader_rejects:
+            skipped[files[path]].append(int(line))
+            rejects[files[path]].append(Reject(files[path], int(line), text, error))
+        for name, row, text, reason in sorted(bad):
+            rejects[name].append(Reject(name, _physical_line(int(row), fmt.skip_header, skipped[name]), text, reason))
+        results = [_result(name, rows.get(name, 0), rejects[name]) for name in files.values()]
+        return results, [r for name in files.values() for r in rejects[name]]
+
+    # -- tables as files ---------------------------------------------------------------------------------
+    def _catalog_types(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """(lower-case name, DuckDB type) of each table's columns in order; [] for a missing table."""
+        keys = {t: tuple(part.lower() for part in identifiers.split_table(t)) for t in tables}
+        databases = sorted({key[0] for key in keys.values()})
+        found: dict[tuple[str, ...], list[tuple[str, str]]] = collections.defaultdict(list)
+        # Whole databases, matched here: a filter on the qualified name is much slower in a fresh session.
+        for db, schema, name, column, ctype in self.execute(
+            "SELECT lower(database_name), lower(schema_name), lower(table_name), column_name, data_type "
+            f"FROM duckdb_columns() WHERE lower(database_name) IN ({bind_marks(databases)}) ORDER BY column_index",
+            databases,
+        ):
+            found[(db, schema, name)].append((str(column).lower(), str(ctype)))
+        return {t: found[key] for t, key in keys.items()}
+
+    def tables_columns(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        catalog = self._catalog_types(tables)
+        return {t: [(name, _column_type(ctype)) for name, ctype in cols] for t, cols in catalog.items()}
+
+    def _create_scratch(self, beside: str, columns: Sequence[tuple[str, str]]) -> str:
+        """A temporary table: private to this connection, gone with it even after a crash."""
+        name = f"_scratch_{identifiers.split_table(beside)[2]}"
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        qualified = f"temp.main.{name}"
+        self._known_types[qualified] = [(c.lower(), t) for c, t in columns]  # load_csv needs no catalog read
+        return qualified
+
+    def _drop_scratch(self, name: str) -> None:
+        self._known_types.pop(name, None)
+        super()._drop_scratch(name)
+
+    def load_csv(self, table: str, columns: Sequence[str], path: str | Path) -> int:
+        types = dict(self._known_types.get(table) or self._catalog_types([table])[table])
+        cols = [identifiers.check(c, 1).lower() for c in columns]
+        missing = [c for c in cols if c not in types]
+        if missing:
+            raise ValueError(f"load_csv: {table} has no column(s) {', '.join(missing)}")
+        struct = ", ".join(f"{_literal(c)}: {_literal(types[c])}" for c in cols)
+        options = (
+            f"columns = {{{struct}}}, header = false, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', nullstr = '', allow_quoted_nulls = false, strict_mode = true, "
+            f"max_line_size = {MAX_CSV_LINE_BYTES}"
+        )
+        names = ", ".join(cols)
+        loaded = self.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM read_csv(?, {options})", (str(path),))
+        return int(loaded[0][0])
+
+    def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:
+        names = ", ".join(identifiers.check(c, 1) for c in columns)
+        written = self.execute(
+            f"COPY (SELECT {names} FROM {identifiers.check(table, 3)}) TO {_literal(str(path))} "
+            "(FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+        )
+        return int(written[0][0])
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None

@@ -1,0 +1,1 @@
+"""Publishing results: the Postgres write-back and scripts, the metrics digest and report."""

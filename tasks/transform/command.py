@@ -1,0 +1,42 @@
+"""How dbt is run: the one place that hands dbt every setting its profile reads (dbt/profiles.yml keeps no
+defaults of its own), so a run through Luigi and a `dbt` command built here use the same role, database,
+virtual warehouse and warehouse folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from config.settings import dbt as dbt_settings
+from config.settings import snowflake as snowflake_settings
+from config.settings import warehouse
+from targets.warehouse.connect import backend
+
+
+def project_dir() -> Path:
+    return Path(dbt_settings().project_dir)
+
+
+def dbt_target() -> str:
+    return dbt_settings().target or backend()
+
+
+def dbt_env(nightly: bool = False) -> dict[str, str]:
+    """The environment of a dbt process: this one's (secrets included) and every setting of the profile."""
+    sf = snowflake_settings()
+    return dict(
+        os.environ,
+        BIZOPS_WAREHOUSE_DIR=str(Path(warehouse().duckdb_dir).resolve()),
+        SNOWFLAKE_TRANSFORM_ROLE=sf.transform_role,
+        SNOWFLAKE_TRANSFORM_WAREHOUSE=dbt_settings().nightly_warehouse if nightly else sf.transform_warehouse,
+        SNOWFLAKE_TRANSFORM_DATABASE=sf.transform_database,
+        SNOWFLAKE_TRANSFORM_SCHEMA=sf.transform_schema,
+    )
+
+
+def dbt_command(*args: str) -> list[str]:
+    """A dbt command line on this project, its profiles and the configured target."""
+    project = str(project_dir())
+    dbt = str(Path(sys.executable).parent / "dbt")
+    return [dbt, *args, "--project-dir", project, "--profiles-dir", project, "--target", dbt_target()]

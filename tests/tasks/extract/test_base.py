@@ -1,0 +1,199 @@
+"""Daily loads from the landing zone into raw tables (the template of tasks.extract.base), on the embedded
+warehouse, with the sample data generator's files: first load, rerun, late files, rejects, corrupt gzip, S3 over
+HTTP, batches of days."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import timedelta
+
+import pytest
+
+from devdata.generate import generate
+from devdata.model import DirtOptions
+from ops import commands
+from targets.markers.snapshots import SNAPSHOTS
+from targets.markers.stores import WAREHOUSE
+from tasks.extract.base import RejectThresholdError
+from tasks.extract.sources import LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
+from tests.conftest import build
+from tests.conftest import wh as query
+from tests.tasks.conftest import SETTLED, YESTERDAY, diagnostics, expected_rows, land, ok
+
+pytestmark = pytest.mark.usefixtures("small_days_tolerate_their_dirt")
+
+
+def test_load_a_day_then_rerun_changes_nothing(env):
+    ds = generate(SETTLED, 1, 40, seed=7)
+    land(ds.files, env / "landing")
+    task = LoadSecurityCheckLogs(date=SETTLED)
+    assert ok(build(task, detailed_summary=True))
+    rows = query("SELECT count(*) FROM raw.diagnostics.log_entries")[0][0]
+    assert rows == expected_rows(ds.files, "diagnostics/", ds.dirt.malformed_lines) > 0
+    marker = SNAPSHOTS.of(WAREHOUSE).get(task.update_id())
+    assert marker.row_count == rows and marker.target_table == "raw.diagnostics.log_entries"
+    files = query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0]
+    assert files == len(diagnostics(ds))
+
+    result = build(task, detailed_summary=True)
+    assert "complete ones were encountered" in result.summary_text and "ran successfully" not in result.summary_text
+    assert query("SELECT count(*) FROM raw.diagnostics.log_entries")[0][0] == rows
+
+
+def test_forced_reload_replaces_exactly_the_days_rows(env):
+    ds = generate(SETTLED - timedelta(days=1), 2, 20, seed=3)
+    land(ds.files, env / "landing")
+    days = [SETTLED - timedelta(days=1), SETTLED]
+    assert ok(build(*[LoadSecurityCheckLogs(date=d) for d in days], detailed_summary=True))
+    before = query("SELECT logdate, count(*), max(_loaded_at) FROM raw.diagnostics.log_entries GROUP BY 1 ORDER BY 1")
+
+    commands.invalidate([LoadSecurityCheckLogs(date=SETTLED)], confirm=False)
+    assert ok(build(LoadSecurityCheckLogs(date=SETTLED), detailed_summary=True))
+    after = query("SELECT logdate, count(*), max(_loaded_at) FROM raw.diagnostics.log_entries GROUP BY 1 ORDER BY 1")
+    assert [r[:2] for r in after] == [r[:2] for r in before]  # same rows, no duplicates
+    reloaded = {r[0]: r[2] for r in after}
+    untouched = {r[0]: r[2] for r in before}
+    # lines carry their own logdate; only the invalidated day's files were reloaded
+    assert reloaded[str(days[0])] == untouched[str(days[0])]
+    assert reloaded[str(days[1])] > untouched[str(days[1])]
+
+
+def test_a_late_file_is_loaded_once_by_the_next_run(env):
+    ds = generate(YESTERDAY, 1, 30, seed=11)
+    late = [f for f in diagnostics(ds) if f.late]
+    assert late, "the generator marks late files"
+    land([f for f in ds.files if not f.late], env / "landing")
+    task = LoadSecurityCheckLogs(date=YESTERDAY)
+    assert ok(build(task, detailed_summary=True))
+    first = query("SELECT count(*) FROM raw.diagnostics.log_entries")[0][0]
+    assert not task.complete(), "the day has not settled: the next run looks for late files"
+
+    land(late, env / "landing")
+    assert ok(build(task, detailed_summary=True))
+    second = query("SELECT count(*) FROM raw.diagnostics.log_entries")[0][0]
+    assert second == first + expected_rows(late, "diagnostics/", ds.dirt.malformed_lines)
+    assert ok(build(task, detailed_summary=True))  # and again: nothing new
+    assert query("SELECT count(*) FROM raw.diagnostics.log_entries")[0][0] == second
+    assert SNAPSHOTS.of(WAREHOUSE).get(task.update_id()).row_count == second
+
+
+def test_malformed_lines_are_kept_with_file_line_and_text(env):
+    ds = generate(SETTLED, 1, 40, seed=7)
+    land(ds.files, env / "landing")
+    assert ok(build(LoadSecurityCheckLogs(date=SETTLED), LoadReleaseLogs(date=SETTLED), detailed_summary=True))
+    rejects = query("SELECT target_table, file, line, raw_text, error FROM raw.pipeline.rejects ORDER BY file, line")
+    found = {(f"{t.split('.')[1]}/{file}", line) for t, file, line, _, _ in rejects}
+    wanted = {(p.key, p.line) for p in ds.dirt.malformed_lines if p.key.startswith(("diagnostics/", "releases/"))}
+    assert wanted and wanted <= found
+    assert all(text and error for *_, text, error in rejects)
+    counted = query("SELECT sum(errors_seen) FROM raw.pipeline.load_history")[0][0]
+    assert counted == len(rejects)
+
+
+def test_rejects_over_the_threshold_fail_the_day_and_keep_the_rejects(env, settings):
+    ds = generate(SETTLED, 1, 40, seed=7)
+    land(ds.files, env / "landing")
+    settings.set("loading", "max_reject_share", 0.0)
+    task = LoadSecurityCheckLogs(date=SETTLED)
+    with pytest.raises(RejectThresholdError, match=r"lines rejected .* first at line \d+"):
+        task.run()
+    assert not task.complete()
+    assert query("SELECT count(*) FROM raw.pipeline.rejects")[0][0] > 0
+    settings.set("loading", "max_reject_share", 0.2)  # under the threshold: the rerun completes the day
+    assert ok(build(task, detailed_summary=True)) and task.complete()
+
+
+def test_truncated_gzip_keeps_the_lines_before_the_damage(env):
+    ds = generate(SETTLED, 1, 40, seed=7, dirt=DirtOptions.clean())
+    files = diagnostics(ds)
+    biggest = max(files, key=lambda f: f.lines)
+    header, _, body = gzip.decompress(biggest.data).partition(b"\n#Fields")
+    fields, _, body = body.partition(b"\n")
+    whole = header + b"\n#Fields" + fields + b"\n" + body * 2000  # big enough to span deflate blocks
+    compressed = gzip.compress(whole)
+    land([f for f in files if f is not biggest], env / "landing")
+    (env / "landing" / biggest.key).write_bytes(compressed[: len(compressed) * 2 // 3])
+    LoadSecurityCheckLogs(date=SETTLED).run()
+    name = biggest.key.removeprefix("diagnostics/")
+    loaded = query("SELECT count(*) FROM raw.diagnostics.log_entries WHERE _file = ?", (name,))[0][0]
+    damage = query("SELECT line, error FROM raw.pipeline.rejects WHERE file = ?", (name,))
+    assert 0 < loaded < biggest.lines * 2000
+    assert len(damage) == 1 and "compressed stream ends" in damage[0][1]
+    assert damage[0][0] == loaded + 3  # two header lines, then the first line not recovered
+    status = query("SELECT status FROM raw.pipeline.load_history WHERE file = ?", (name,))
+    assert status == [("PARTIALLY_LOADED",)]
+
+
+def test_lines_with_the_newer_trailing_fields_load_into_the_26_columns(env):
+    ds = generate(SETTLED, 1, 40, seed=7)
+    land(ds.files, env / "landing")
+    LoadSecurityCheckLogs(date=SETTLED).run()
+    wide = [p for p in ds.dirt.wide_lines if p.key.startswith("diagnostics/")]
+    assert wide
+    for p in wide:
+        row = query(
+            "SELECT uri, file_encrypted_fields FROM raw.diagnostics.log_entries WHERE _file = ? AND _row = ?",
+            (p.key.removeprefix("diagnostics/"), p.row),
+        )
+        assert row and row[0][0] == "/security" and row[0][1] == "-"
+
+
+def test_load_from_s3_over_http(env, settings, s3):
+    ds = generate(SETTLED, 1, 20, seed=5)
+    land(ds.files, s3)
+    settings.set("landing", "url", s3)
+    tasks = [LoadSecurityCheckLogs(date=SETTLED), LoadLicenses(date=SETTLED),
+             *[LoadPushProxyLogs(date=SETTLED, region=r) for r in ("us", "test", "de")]]  # fmt: skip
+    assert ok(build(*tasks, detailed_summary=True)) and all(t.complete() for t in tasks)
+    assert query("SELECT count(*) FROM raw.diagnostics.log_entries")[0][0] == expected_rows(
+        ds.files, "diagnostics/", ds.dirt.malformed_lines
+    )
+    licenses = [f for f in ds.files if f.key.startswith("licenses/")]
+    assert query("SELECT count(*) FROM raw.licenses.licenses")[0][0] == sum(f.lines for f in licenses)
+
+
+def test_ready_days_run_as_one_batch_and_a_day_over_the_threshold_fails_alone(env, caplog):
+    days = [SETTLED - timedelta(days=2) + timedelta(days=i) for i in range(3)]
+    ds = generate(days[0], 3, 20, seed=13)
+    land(ds.files, env / "landing")
+    # The middle day gets a file of lines missing most fields: far over the 20 % threshold of this module.
+    location = "ESECCHECKONE01"
+    garbage = gzip.compress(b"#Version: 1.0\n#Fields: date time\n" + b"2026-01-01\t00:00:00\n" * 200)
+    (env / "landing" / "diagnostics" / location / f"{location}.{days[1]}-23.GARBAGE.gz").write_bytes(garbage)
+
+    caplog.set_level("INFO", logger="luigi-interface")
+    result = build(*[LoadSecurityCheckLogs(date=d) for d in days], detailed_summary=True)
+    assert f"running   LoadSecurityCheckLogs(date={days[0]},{days[1]},{days[2]})" in caplog.text
+    assert not ok(result)
+    assert [LoadSecurityCheckLogs(date=d).complete() for d in days] == [True, False, True]
+    assert query("SELECT count(*) FROM raw.pipeline.rejects WHERE file LIKE '%GARBAGE%'")[0][0] == 200
+    # Every file was loaded once, the bad day's good files included; its rerun loads nothing again and fails.
+    loaded = query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0]
+    assert loaded == len(diagnostics(ds))
+    with pytest.raises(RejectThresholdError, match=f"{days[1]}: 2"):
+        LoadSecurityCheckLogs(date=days[1]).run()
+    assert query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0] == loaded
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_rows_are_numbered_line_by_line_within_each_file(env, settings, threads):
+    settings.set("warehouse", "copy_threads", threads)
+    ds = generate(SETTLED, 1, 40, seed=7, dirt=DirtOptions.clean())
+    land(ds.files, env / "landing")
+    LoadReleaseLogs(date=SETTLED).run()
+    files = [f for f in ds.files if f.key.startswith("releases/")]
+    assert len(files) > 2
+    for f in files:
+        lines = [line.split("\t") for line in gzip.decompress(f.data).decode().splitlines() if not line.startswith("#")]
+        rows = query(
+            "SELECT _row, x_edge_request_id FROM raw.releases.log_entries WHERE _file = ? ORDER BY _row",
+            (f.key.removeprefix("releases/"),),
+        )
+        assert rows == [(i + 1, line[14]) for i, line in enumerate(lines)]
+
+
+def test_an_empty_day_waits_for_data_instead_of_succeeding(env):
+    result = build(LoadSecurityCheckLogs(date=SETTLED), detailed_summary=True)
+    assert "missing external dependencies" in result.summary_text or "were missing" in result.summary_text
+    assert result.status.name == "MISSING_EXT"
+    assert not LoadSecurityCheckLogs(date=SETTLED).complete()
