@@ -34,21 +34,36 @@ class Secret:
     backends: tuple[str, ...] = BACKENDS  # needed only on these warehouse backends
     optional: bool = False  # absent = feature off (reported once), not an error
     credential: bool = True  # redacted wherever text leaves the process; locations and ids are not
+    login: str = ""  # alternative credentials of one login share this name: any one of them set is enough
 
     def needed_by(self, family: str, backend: str) -> bool:
         return backend in self.backends and ("*" in self.tasks or family in self.tasks)
 
 
-def _sf(env: str, tasks: tuple[str, ...]) -> Secret:
-    return Secret(env, env.lower().replace("_", "-"), tasks, backends=("snowflake",))
+def _sf(env: str, tasks: tuple[str, ...], **options: str | bool) -> Secret:
+    return Secret(env, env.lower().replace("_", "-"), tasks, backends=("snowflake",), **options)
 
 
+def _key_pair_or_password(prefix: str, tasks: tuple[str, ...]) -> tuple[Secret, ...]:
+    """A service login's credentials: an RSA private key (PEM text, or the path of a PEM file) with its optional
+    passphrase - Snowflake's documented sign-in for service users - or, as a fallback, a password."""
+    login = prefix.lower()
+    return (
+        _sf(f"{prefix}_PRIVATE_KEY", tasks, optional=True, login=login),
+        _sf(f"{prefix}_PRIVATE_KEY_PATH", tasks, optional=True, login=login, credential=False),
+        _sf(f"{prefix}_PRIVATE_KEY_PASSPHRASE", tasks, optional=True),
+        _sf(f"{prefix}_PASSWORD", tasks, optional=True, login=login),
+    )
+
+
+_LOADER = LOADS + ("ReplicateOrgmTable",)
+_TRANSFORMER = DBT + REPORTS + ("DrainWriteBackQueue",)
 REGISTRY: tuple[Secret, ...] = (
     _sf("SNOWFLAKE_ACCOUNT", LOADS + DBT + REPORTS + ("ReplicateOrgmTable", "DrainWriteBackQueue")),
-    _sf("SNOWFLAKE_LOAD_USER", LOADS + ("ReplicateOrgmTable",)),
-    _sf("SNOWFLAKE_LOAD_PASSWORD", LOADS + ("ReplicateOrgmTable",)),
-    _sf("SNOWFLAKE_TRANSFORM_USER", DBT + REPORTS + ("DrainWriteBackQueue",)),
-    _sf("SNOWFLAKE_TRANSFORM_PASSWORD", DBT + REPORTS + ("DrainWriteBackQueue",)),
+    _sf("SNOWFLAKE_LOAD_USER", _LOADER),
+    *_key_pair_or_password("SNOWFLAKE_LOAD", _LOADER),
+    _sf("SNOWFLAKE_TRANSFORM_USER", _TRANSFORMER),
+    *_key_pair_or_password("SNOWFLAKE_TRANSFORM", _TRANSFORMER),
     # S3 locations and the account id come from the Secret too, but they are paths and ids, not credentials:
     # they appear in COPY statements and file names, so redaction leaves them alone.
     Secret("DIAGNOSTIC_LOCATION_ONE", "diagnostic-location-one", ("LoadSecurityCheckLogs",), credential=False),
@@ -57,7 +72,13 @@ REGISTRY: tuple[Secret, ...] = (
     Secret("AWS_ACCOUNT_ID", "aws-account-id", ("LoadPushProxyLogs",), credential=False),
     Secret("HEROKU_POSTGRESQL_URL", "heroku-postgresql-url", POSTGRES),
     Secret("PERMISSION_BOT_USER", "snowflake-permission-user", PERMISSIONS, backends=("snowflake",)),
-    Secret("PERMISSION_BOT_PASSWORD", "snowflake-permission-password", PERMISSIONS, backends=("snowflake",)),
+    # permifrost's own variables: a key file (it reads no key text) and its passphrase, or a password.
+    Secret("PERMISSION_BOT_KEY_PATH", "snowflake-permission-key-path", PERMISSIONS, backends=("snowflake",),
+           optional=True, login="permission_bot", credential=False),
+    Secret("PERMISSION_BOT_KEY_PASSPHRASE", "snowflake-permission-key-passphrase", PERMISSIONS,
+           backends=("snowflake",), optional=True),
+    Secret("PERMISSION_BOT_PASSWORD", "snowflake-permission-password", PERMISSIONS, backends=("snowflake",),
+           optional=True, login="permission_bot"),
     Secret("PERMISSION_BOT_ACCOUNT", "snowflake-account", PERMISSIONS, backends=("snowflake",)),
     Secret("PERMISSION_BOT_DATABASE", "snowflake-permission-database", PERMISSIONS, backends=("snowflake",)),
     Secret("PERMISSION_BOT_ROLE", "snowflake-permission-role", PERMISSIONS, backends=("snowflake",)),
@@ -70,11 +91,14 @@ _BY_ENV = {s.env: s for s in REGISTRY}
 class MissingSecretError(RuntimeError):
     """Raised before any work when environment variables a task needs are not set."""
 
-    def __init__(self, family: str, names: Iterable[str]):
-        self.names = tuple(names)
+    def __init__(self, family: str, names: Iterable[str | tuple[str, ...]]):
+        """``names``: each a variable, or alternatives of which one is needed."""
+        wanted = [(n,) if isinstance(n, str) else n for n in names]
+        self.names = tuple(" or ".join(alternatives) for alternatives in wanted)
+        keys = (" or ".join(_BY_ENV[n].key for n in alternatives) for alternatives in wanted)
         super().__init__(
             f"{family} needs environment variable(s) {', '.join(self.names)}, which are not set "
-            f"(Kubernetes Secret '{K8S_SECRET}', keys {', '.join(_BY_ENV[n].key for n in self.names)})"
+            f"(Kubernetes Secret '{K8S_SECRET}', keys {', '.join(keys)})"
         )
 
 
@@ -84,8 +108,15 @@ def needed(family: str, backend: str) -> list[Secret]:
 
 
 def require(family: str, backend: str) -> None:
-    """Fail before any work, naming every required variable that is missing."""
-    missing = [s.env for s in needed(family, backend) if not s.optional and not os.environ.get(s.env)]
+    """Fail before any work, naming every required variable that is missing (and every login none of whose
+    alternative credentials is set)."""
+    wanted = needed(family, backend)
+    missing: list[str | tuple[str, ...]] = [s.env for s in wanted if not s.optional and not os.environ.get(s.env)]
+    logins: dict[str, list[str]] = {}
+    for s in wanted:
+        if s.login:
+            logins.setdefault(s.login, []).append(s.env)
+    missing += [tuple(envs) for envs in logins.values() if not any(os.environ.get(e) for e in envs)]
     if missing:
         raise MissingSecretError(family, missing)
 
@@ -109,8 +140,19 @@ def get_optional(env: str) -> str | None:
 # The lookbehind anchors the scheme at a word start: without it a long run of [a-z0-9+.-] is retried
 # from every position, in time quadratic in its length.
 _URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
-_ASSIGNMENT = re.compile(r"(?P<name>\b\w*(?:PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)\w*\s*[=:]\s*)\S+", re.IGNORECASE)
+# NAME=value or name: value where the name says secret. An exception's type before its message is no such name
+# ("MissingSecretError: ReplicateOrgmTable needs ..." names a task, not a value), hence the lookbehinds.
+_ASSIGNMENT = re.compile(
+    r"(?P<name>\b\w*(?:PASSWORD|SECRET|TOKEN|PASSPHRASE|_KEY)\w*"
+    r"(?<!(?-i:Error))(?<!(?-i:Exception))(?<!(?-i:Warning))\s*[=:]\s*)\S+",
+    re.IGNORECASE,
+)
 MASK = "***"
+
+
+def looks_secret(name: str) -> bool:
+    """A variable whose name says it holds a secret (a password, token, key...)."""
+    return _ASSIGNMENT.fullmatch(f"{name}=x") is not None
 
 
 def redact(text: str) -> str:
@@ -118,7 +160,7 @@ def redact(text: str) -> str:
     secret; used on everything that leaves the process (alerts, logs, exception text)."""
     values = sorted(
         {v for s in REGISTRY if s.credential and (v := os.environ.get(s.env)) and len(v) >= 4}
-        | {v for k, v in os.environ.items() if _ASSIGNMENT.fullmatch(f"{k}=x") and len(v) >= 4},
+        | {v for k, v in os.environ.items() if looks_secret(k) and len(v) >= 4},
         key=len,
         reverse=True,
     )
@@ -126,6 +168,11 @@ def redact(text: str) -> str:
         text = text.replace(value, MASK)
     text = _URL_PASSWORD.sub(rf"\g<scheme>{MASK}@", text)
     return _ASSIGNMENT.sub(rf"\g<name>{MASK}", text)
+
+
+_MISSING_TRACEBACK = re.compile(
+    r"^Traceback \(most recent call last\):\n(?:.*\n)*?(?:config\.secrets\.)?MissingSecretError: ", re.MULTILINE
+)
 
 
 def install_log_redaction() -> None:
@@ -138,9 +185,14 @@ def install_log_redaction() -> None:
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        record.msg = redact(record.getMessage())
+        # A missing variable is not a bug: its message says what to set, a traceback would only bury it - the one
+        # Luigi writes into its message when complete() raises, or the one of the record's exception.
+        record.msg = _MISSING_TRACEBACK.sub("MissingSecretError: ", redact(record.getMessage()))
         record.args = None
-        if record.exc_info:
+        if record.exc_info and isinstance(record.exc_info[1], MissingSecretError):
+            record.exc_text = f"MissingSecretError: {redact(str(record.exc_info[1]))}"
+            record.exc_info = None
+        elif record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return record

@@ -6,9 +6,15 @@ Read them by instantiating the class inside a task or function (never at import 
 
 from __future__ import annotations
 
+import warnings
+
 import luigi
+from luigi.parameter import UnconsumedParameterWarning
 
 BACKENDS = ("duckdb", "snowflake")
+
+# luigi reads [core] rpc_retry_* in rpc.py, not through its core Config class, and warns wrongly that they are unused.
+warnings.filterwarnings("ignore", "The configuration contains the parameter 'rpc_retry_", UnconsumedParameterWarning)
 
 
 class warehouse(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
@@ -49,11 +55,33 @@ class snowflake(luigi.Config):  # noqa: N801
     transform_warehouse = luigi.Parameter(default="TRANSFORM_XS", description="Warehouse of dbt runs.")
     transform_database = luigi.Parameter(default="ANALYTICS", description="Database dbt builds the marts in.")
     transform_schema = luigi.Parameter(default="PUBLIC", description="dbt's default schema (models set their own).")
+    permission_role = luigi.Parameter(
+        default="PERMISSION_BOT",
+        description="Role of the permission task's own session (its marker); permifrost itself runs as "
+        "PERMISSION_BOT_ROLE (securityadmin).",
+    )
     storage_integration = luigi.Parameter(
         default="S3_LANDING",
         description="Storage integration the external stages use, so no AWS key is ever in SQL text.",
     )
+    upload_stage = luigi.Parameter(
+        default="raw.pipeline.uploads",
+        description="Internal stage the loader owns, where local files (table extracts) are put before COPY.",
+    )
     login_timeout = luigi.IntParameter(default=60, description="Seconds to wait for a Snowflake login.")
+    statement_timeout_seconds = luigi.IntParameter(
+        default=3600,
+        description="Snowflake cancels a statement running longer than this (STATEMENT_TIMEOUT_IN_SECONDS).",
+    )
+    lock_timeout_seconds = luigi.IntParameter(
+        default=600,
+        description="A statement waiting longer than this for a lock fails (LOCK_TIMEOUT; Snowflake's default: 12 h).",
+    )
+    network_timeout_seconds = luigi.IntParameter(
+        default=3900,
+        description="The connector gives up on a request after this long; above the statement timeout, so Snowflake "
+        "cancels a long statement before the client abandons it.",
+    )
 
 
 class landing(luigi.Config):  # noqa: N801
@@ -83,8 +111,25 @@ class loading(luigi.Config):  # noqa: N801
 class dbt(luigi.Config):  # noqa: N801
     project_dir = luigi.Parameter(default="dbt", description="The dbt project folder.")
     target = luigi.OptionalParameter(default=None, description="dbt target; defaults to the warehouse backend's name.")
+    target_path = luigi.OptionalParameter(
+        default=None,
+        description="Where dbt writes its artifacts (run_results.json, sources.json, a fresh manifest) and the "
+        "pipeline reads them; unset = the project's target/. A read-only image sets a writable volume.",
+    )
+    log_path = luigi.OptionalParameter(
+        default=None, description="Where dbt writes its log file; unset = the project's logs/."
+    )
     nightly_warehouse = luigi.Parameter(
         default="TRANSFORM_L", description="Snowflake warehouse of the nightly selection (the large one)."
+    )
+
+
+class logs(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+    file = luigi.OptionalParameter(
+        default=None,
+        description="Where a run appends its whole log (Luigi's scheduling, each file loaded, dbt's output); the "
+        "console then shows one line per task, warnings and Luigi's summary (--verbose: everything). Unset: "
+        "everything on the console, as a pod's log needs it. make demo's local settings set data/logs/pipeline.log.",
     )
 
 
@@ -161,12 +206,21 @@ class kubernetes(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg 
 
 class report(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
     folder = luigi.Parameter(
-        default="data/reports", description="Folder the HTML reports are written to (metrics-<date>.html)."
+        default="data/reports",
+        description="Folder the HTML reports are written to (metrics-<date>.html), created if missing; in a pod, a "
+        "writable volume (its files go with the pod: s3_url is where reports stay).",
+    )
+    s3_url = luigi.OptionalParameter(
+        default=None,
+        description="Where the reports are published: s3://bucket/prefix; each is uploaded to "
+        "<s3_url>/metrics-<date>.html (text/html, the S3 client of [landing] s3_endpoint_url). Unset: the file in "
+        "folder is the report (local runs, make demo).",
     )
     url = luigi.OptionalParameter(
         default=None,
-        description="Where people open that folder (e.g. https://reports.example.com/metrics): the digest links "
-        "<url>/metrics-<date>.html. Unset: the digest names the file.",
+        description="Where people open the published reports: the public URL of s3_url's prefix (or of folder "
+        "without it), e.g. https://reports.example.com/metrics; the digest links <url>/metrics-<date>.html. "
+        "Unset: the digest names the report's S3 URL, or its file.",
     )
     history_days = luigi.IntParameter(
         default=90, description="Days the report's charts cover, ending the digest's date."

@@ -1,44 +1,72 @@
-"""`make demo`: a week of sample data, the embedded services, and the whole pipeline run through Luigi.
+"""`make demo`: two weeks of sample data, the embedded services, the local settings, and the pipeline run through
+Luigi as the README's first command runs it.
 
-Idempotent like the pipeline: the data is generated once per data folder, and a second run finds every
-task complete and does no work. Everything lives under ./data (delete it to start over: `make clean`).
+Idempotent like the pipeline: the data is generated once per data folder, and a second run finds every task
+complete and does no work. Everything lives under ./data (delete it to start over: `make clean`), the local
+settings too (config.local): every command of the README reads them by itself afterwards, in any shell.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pgserver
 
 import devdata
-from devdata.generate import generate, summary
+from config import local
+from devdata.generate import generate
 from devdata.writers import write_duckdb, write_files, write_postgres
+from tasks.params import yesterday
 from tasks.publish.report.html import report_path
 
 DATA = Path("data")
-DAYS = 7
+DAYS = 14  # the README's `CatchUpLoads --days 14` finds two weeks of files; a run covers [loading] catchup_days
 SERVERS = 200
 SEED = 42
+LOG = DATA / "logs" / "pipeline.log"
+PIPELINE = ["python", "-m", "tasks", "Pipeline", "--local-scheduler"]  # the README's first command, verbatim
+HEADER = """Written by `make demo`: the settings of local runs on its sample data (config/local.py). python -m tasks,
+python -m ops and make luigid read this file by itself; a variable set in the environment wins. Settings only:
+secrets come only from the environment. LUIGI_CONFIG_PATH names the luigi.cfg of local values beside it."""
 
 
-def start_postgres() -> str:
-    """The Heroku Connect side: a real PostgreSQL under data/postgres, left running for later runs."""
-    (DATA / "postgres").parent.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(DATA / "postgres", cleanup_mode=None).get_uri()
+def write_settings() -> Path:
+    """The local settings: the sample's landing locations, its PostgreSQL, and the luigi settings its data needs."""
+    return local.write(
+        {
+            "DIAGNOSTIC_LOCATION_ONE": devdata.DIAGNOSTIC_LOCATION_ONE,
+            "DIAGNOSTIC_LOCATION_TWO": devdata.DIAGNOSTIC_LOCATION_TWO,
+            "RELEASE_LOCATION": devdata.RELEASE_LOCATION,
+            "AWS_ACCOUNT_ID": devdata.AWS_ACCOUNT_ID,
+            local.POSTGRES: str(DATA / "postgres"),
+        },
+        {
+            # A sample of a few hundred servers has a few dozen accounts: below the write-back's guard against
+            # replacing a Salesforce-facing table with a suspiciously small result (500 rows by default).
+            "write_back": {"min_rows": "10"},
+            # The sample lands whole, late files included: no day waits for files still to come.
+            "loading": {"late_arrival_hours": "0"},
+            # The console shows a line per task; Luigi's scheduling and every detail go here.
+            "logs": {"file": str(LOG)},
+        },
+        HEADER,
+    )
 
 
-def generate_once(first: date, dsn: str) -> None:
+def generate_once(first: date, dsn: str) -> str:
+    """Generate the sample unless this folder holds it already; one line saying what it is."""
     stamp = DATA / "landing" / ".generated.json"
     wanted = {"start": first.isoformat(), "days": DAYS, "servers": SERVERS, "seed": SEED}
+    what = (
+        f"{DAYS} days ({first}..{first + timedelta(days=DAYS - 1)}), {SERVERS} servers: log files in "
+        f"{DATA / 'landing'}, Salesforce in a PostgreSQL in {DATA / 'postgres'}, Segment in {DATA / 'warehouse'}"
+    )
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
-        print(f"sample data already generated ({wanted})")
-        return
+        return f"Sample data (generated before): {what}"
     dataset = generate(first, DAYS, SERVERS, SEED)
     write_files(dataset.files, str(DATA / "landing"))
     write_postgres(dataset.orgm, dsn)
@@ -47,10 +75,10 @@ def generate_once(first: date, dsn: str) -> None:
         con.execute("ATTACH ? AS raw", [str(DATA / "warehouse" / "raw.duckdb")])
         write_duckdb(dataset.segment, con)
     stamp.write_text(json.dumps(wanted))
-    print(summary(dataset))
+    return f"Sample data: {what}"
 
 
-def show(last: date) -> None:
+def show(last: date, settings: Path) -> None:
     from targets.warehouse.connect import connect
 
     with connect("demo:summary") as s:
@@ -73,38 +101,21 @@ def show(last: date) -> None:
             for name, size in marts:
                 print(f"  {name:<48} {size:>9} rows")
     print(
-        "\nLook at it:\n"
-        "  .venv/bin/python -c \"import duckdb; c = duckdb.connect(); "
-        "c.execute(\\\"ATTACH 'data/warehouse/analytics.duckdb' AS analytics (READ_ONLY)\\\"); "
-        "print(c.sql('FROM analytics.mattermost.server_security_details LIMIT 10'))\"\n"
-        f"  python -m ops status CatchUpLoads --end {last}      # what a run would do (nothing, now)\n"
-        "  make luigid   # the central scheduler's visualiser on http://localhost:8082 (then add --scheduler-host)"
+        f"\nNext, as the README says (each command reads {settings} by itself): python -m ops status Pipeline, make "
+        f"luigid, ...\nThe metrics report for {last}: {report_path(last).resolve()}; the whole log: {LOG}"
     )
 
 
 def main() -> int:
-    last = date.today() - timedelta(days=2)  # a settled day: no more late files can land for it
-    first = last - timedelta(days=DAYS - 1)
-    dsn = start_postgres()
-    os.environ.update(
-        HEROKU_POSTGRESQL_URL=dsn,
-        DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
-        DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO,
-        RELEASE_LOCATION=devdata.RELEASE_LOCATION,
-        AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID,
-    )
-    generate_once(first, dsn)
-    # A sample of SERVERS servers has a few dozen accounts: below the write-back's guard against replacing a
-    # Salesforce-facing table with a suspiciously small result (500 rows by default).
-    command = [sys.executable, "-m", "tasks", "Pipeline", "--end", last.isoformat(), "--days", str(DAYS),
-               "--write-back-min-rows", "10", "--local-scheduler", "--workers", "1"]  # fmt: skip
-    print("\n$ " + " ".join(["python", *command[1:]]), flush=True)
-    code = subprocess.call(command)
+    last = yesterday()
+    settings = write_settings()
+    print(generate_once(last - timedelta(days=DAYS - 1), local.start_postgres(DATA / "postgres")))
+    print("$ " + " ".join(PIPELINE), flush=True)
+    code = subprocess.call([sys.executable, *PIPELINE[1:]])
     if code:
-        print(f"the pipeline run failed (exit {code}); see the log above", file=sys.stderr)
+        print(f"the pipeline run failed (exit {code}); the whole log: {LOG}", file=sys.stderr)
         return code
-    show(last)
-    print(f"\nMetrics report (charts) for {last}: {report_path(last).resolve()}")
+    show(last, settings)
     return 0
 
 

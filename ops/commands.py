@@ -4,46 +4,29 @@
     python -m ops invalidate LoadPushProxyLogs --region de --start 2026-11-01 --end 2026-11-03 [--downstream] [--yes]
     python -m ops backfill CatchUpLoads --start 2026-10-01 --end 2026-10-31 --workers 2
 
-A task with a ``date`` parameter gets one instance per day of the range; other parameters are passed
-as ``--name value``. Markers are the state: invalidate deletes them (and marks a load's files for
-replacement), and the next run redoes exactly that.
+What the arguments select - the days of a load or digest, a window's last day, dbt nodes by name or selector, a
+replicated table, a Postgres script - is ``ops.selection``. Markers are the state: invalidate deletes them (and
+makes each task undo what would let its rerun skip work: a load's files, a table's bookmark), and the next run
+redoes exactly that.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
 from typing import TextIO
 
 import luigi
+import luigi.retcodes
 from luigi.task import flatten
-from luigi.task_register import Register
 
-import tasks  # noqa: F401 - registers every task family
+from ops.selection import instances  # noqa: F401 - callers select and act through this module
+from services.alerts.run import exit_code
+from services.console import name
 from targets.markers.target import MarkerTarget, delete_markers
 from targets.warehouse import ledger
 from targets.warehouse.session import Session
 from tasks.base import WarehouseTask
-
-
-def days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def instances(family: str, start: date | None, end: date | None, params: dict[str, str]) -> list[luigi.Task]:
-    """One task per day of [start, end] when the family has a date parameter, else one task."""
-    cls = Register.get_task_cls(family)
-    names = dict(cls.get_params())
-    kwargs = {k: names[k].parse(v) for k, v in params.items() if k in names}
-    unknown = sorted(set(params) - set(names))
-    if unknown:
-        raise SystemExit(f"{family} has no parameter(s) {', '.join(unknown)}; it takes {', '.join(names)}")
-    if "date" in names:
-        if not (start and end):
-            raise SystemExit(f"{family} is daily: give --start and --end")
-        return [cls(date=d, **kwargs) for d in days(start, end)]
-    return [cls(**kwargs)]
 
 
 def walk(task: luigi.Task) -> Iterator[tuple[int, luigi.Task, bool]]:
@@ -66,6 +49,11 @@ def _state(t: luigi.Task, done: bool, blocked: bool) -> str:
         return "complete"
     if isinstance(t, luigi.ExternalTask):
         return "WAITING for data"
+    if isinstance(t, WarehouseTask) and (failed := t.failure_marker().marker()):
+        return (
+            f"FAILED: its check at {failed.inserted:%Y-%m-%d %H:%M} rejected {failed.row_count} lines (see "
+            f"{ledger.REJECTS}); not loaded, so no mart reads it, and the next run loads it again"
+        )
     if blocked:
         return "blocked: waits for data upstream"
     for target in marker_targets(t):
@@ -132,8 +120,9 @@ def invalidate(selected: Sequence[luigi.Task], confirm: bool = True, out: TextIO
     chosen = [(t, m) for t in selected for m in marker_targets(t)]
     print(f"{len(chosen)} partition(s):", file=out)
     for _, m in chosen:
-        print(f"  {m.update_id}", file=out)
-    if confirm and input("Delete their markers so the next run redoes them? [y/N] ").strip().lower() != "y":
+        found = m.marker()
+        print(f"  {m.update_id}: {f'built {found.inserted:%Y-%m-%d %H:%M}' if found else 'no marker'}", file=out)
+    if confirm and not _confirmed("Delete their markers so the next run redoes them? [y/N] "):
         print("nothing changed", file=out)
         return 0
     deleted = 0
@@ -155,14 +144,32 @@ def invalidate(selected: Sequence[luigi.Task], confirm: bool = True, out: TextIO
     return deleted
 
 
-def backfill(batches: Sequence[Sequence[luigi.Task]], workers: int = 1, out: TextIO | None = None) -> bool:
-    """Run batch after batch (a day each) with a progress bar on stderr; True when all succeeded."""
+def _confirmed(question: str) -> bool:
+    try:
+        return input(question).strip().lower() == "y"
+    except EOFError:  # no terminal to answer from (a script, cron): no
+        return False
+
+
+def backfill(batches: Sequence[Sequence[luigi.Task]], workers: int = 1, out: TextIO | None = None) -> int:
+    """Run batch after batch (a day each) with a progress bar on stderr, then a line per outcome other than success
+    naming its batches; return the highest exit code of the batches, by the rules of ``python -m tasks``
+    ([retcode]: 20 while a day's files have not landed, 30 when a task failed)."""
     out = out or sys.stderr
-    ok = True
+    codes = luigi.retcodes.retcode()
+    outcomes = {codes.missing_data: "waiting for data", codes.task_failed: "failed", codes.not_run: "not run",
+                codes.scheduling_error: "could not be scheduled", codes.already_running: "already running"}  # fmt: skip
+    unfinished: list[tuple[str, int]] = []
     width = 40
     for n, batch in enumerate(batches, start=1):
-        ok = luigi.build(list(batch), workers=workers, local_scheduler=True) and ok
+        code = exit_code(luigi.build(list(batch), workers=workers, local_scheduler=True, detailed_summary=True), codes)
+        if code:
+            unfinished.append((", ".join(name(t) for t in batch), code))
         filled = width * n // len(batches)
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {n}/{len(batches)}", end="", file=out, flush=True)
     print(file=out)
-    return ok
+    for code in sorted({code for _, code in unfinished}):
+        labels = [label for label, found in unfinished if found == code]
+        span = labels[0] if len(labels) == 1 else f"{labels[0]} ... {labels[-1]}"
+        print(f"{len(labels)} of {len(batches)} {outcomes.get(code, 'ended')} (exit {code}): {span}", file=out)
+    return max((code for _, code in unfinished), default=0)

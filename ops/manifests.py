@@ -1,7 +1,7 @@
 """Kubernetes manifests, generated from the schedule and secrets registries.
 
 ``python -m ops.manifests generate`` writes k8s/ (a kustomize base and one overlay per environment of
-``config.environments``);
+``config.environments``, the rehearsal's included);
 ``python -m ops.manifests check`` exits 1 with a diff when k8s/ differs from what the registries generate, so
 a schedule or secret change cannot ship without its manifests. Only the YAML files are generated:
 k8s/README.md is written by hand. Pods are specified by ``services.pods``, as the per-task Job pods are.
@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from config import secrets
-from config.environments import ENVIRONMENTS, LUIGID_PORT, NAMESPACE, PRODUCTION, Environment
+from config.environments import AWS_ROLE_ANNOTATION, ENVIRONMENTS, LUIGID_PORT, NAMESPACE, PRODUCTION, Environment
 from config.schedules import SCHEDULES, Schedule
 from services.pods import (
     CONFIG_FILE,
@@ -74,10 +74,15 @@ def namespace() -> Manifest:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(NAMESPACE, psa, namespaced=False)}
 
 
+AWS_ACCOUNTS = (JOB_SERVICE_ACCOUNT, TASK_SERVICE_ACCOUNT)  # the pipeline's pods: S3 listing, reports upload
+
+
 def rbac() -> list[Manifest]:
     def account(name: str, token: bool, purpose: str) -> Manifest:
         meta = _meta(name)
         meta["annotations"] = {"bizops/purpose": purpose}
+        if name in AWS_ACCOUNTS:  # IRSA: the pods' AWS identity (config.environments); overlays set their own
+            meta["annotations"][AWS_ROLE_ANNOTATION] = PRODUCTION.aws_role
         return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta, "automountServiceAccountToken": token}
 
     return [
@@ -312,8 +317,25 @@ class Kustomization:
         return doc
 
 
-def _patch(kind: str, name: str, ops: list[Manifest]) -> Manifest:
-    return {"target": {"kind": kind, "name": name}, "patch": yaml.dump(ops, Dumper=_Dumper, sort_keys=False)}
+def _patch(kind: str, name: str | None, ops: list[Manifest]) -> Manifest:
+    """A JSON patch of the document of that kind and name, or of every document of the kind."""
+    target = {"kind": kind} if name is None else {"kind": kind, "name": name}
+    return {"target": target, "patch": yaml.dump(ops, Dumper=_Dumper, sort_keys=False)}
+
+
+STAND_IN_VOLUMES = "volumes.yaml"  # an overlay's claims of its stand-ins' volumes
+
+
+def stand_in_claims(environment: Environment) -> list[Manifest]:
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": _meta(claim),
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+        }
+        for claim, _ in (s.volume for s in environment.stand_ins if s.volume)
+    ]
 
 
 def overlay_kustomization(environment: Environment) -> Kustomization:
@@ -321,14 +343,35 @@ def overlay_kustomization(environment: Environment) -> Kustomization:
     if (cfg := luigi_overrides(environment)) != luigi_overrides(PRODUCTION):
         replace = {"op": "replace", "path": f"/data/{CONFIG_FILE}", "value": cfg}
         patches.append(_patch("ConfigMap", CONFIG_MAP, [replace]))
-    for name in environment.suspended:
+    if environment.aws_role != PRODUCTION.aws_role:
+        path = "/metadata/annotations/" + AWS_ROLE_ANNOTATION.replace("/", "~1")  # JSON pointer escaping
+        for account in AWS_ACCOUNTS:
+            patches.append(_patch("ServiceAccount", account, [{"op": "replace", "path": path,
+                                                               "value": environment.aws_role}]))  # fmt: skip
+    for name in environment.suspended_schedules():
         patches.append(_patch("CronJob", name, [{"op": "add", "path": "/spec/suspend", "value": True}]))
+    pod = "/spec/jobTemplate/spec/template/spec"
+    for claim, path in (s.volume for s in environment.stand_ins if s.volume):
+        patches.append(_patch("CronJob", None, [
+            {"op": "add", "path": f"{pod}/volumes/-", "value": {"name": claim, "persistentVolumeClaim":
+                                                                {"claimName": claim}}},
+            {"op": "add", "path": f"{pod}/containers/0/volumeMounts/-", "value": {"name": claim, "mountPath": path}},
+        ]))  # fmt: skip
     return Kustomization(
-        resources=["../../base"],
+        resources=["../../base", *([STAND_IN_VOLUMES] if stand_in_claims(environment) else [])],
         namespace=environment.namespace if environment.namespace != NAMESPACE else None,
         images=[{"name": IMAGE, "newName": environment.image, "newTag": environment.tag}],
         patches=patches,
     )
+
+
+def overlay_header(environment: Environment) -> str:
+    """The overlay's comment: each stand-in of the environment, what it is and why."""
+    if not environment.stand_ins:
+        return ""
+    lines = [f"# {environment.name} differs from production only where no real service can run there:"]
+    lines += [f"# - {s.line()}" for s in environment.stand_ins]
+    return "\n".join(lines) + "\n"
 
 
 def files() -> dict[str, str]:
@@ -343,7 +386,11 @@ def files() -> dict[str, str]:
     out = {f"base/{name}": HEADER + dump(docs) for name, docs in base.items()}
     out["base/kustomization.yaml"] = HEADER + dump([Kustomization(resources=list(base)).manifest()])
     for env in ENVIRONMENTS:
-        out[f"overlays/{env.name}/kustomization.yaml"] = HEADER + dump([overlay_kustomization(env).manifest()])
+        overlay = f"overlays/{env.name}"
+        kustomization = dump([overlay_kustomization(env).manifest()])
+        out[f"{overlay}/kustomization.yaml"] = HEADER + overlay_header(env) + kustomization
+        if claims := stand_in_claims(env):
+            out[f"{overlay}/{STAND_IN_VOLUMES}"] = HEADER + dump(claims)
     out["secret.template.yaml"] = (
         HEADER + "# TEMPLATE: fill every key in the target namespace (see k8s/README.md); never commit values.\n"
         + dump([secret_template()])

@@ -21,15 +21,24 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import permifrost.logger
 import yaml
-from permifrost import SpecLoadingError
-from permifrost.cli import cli as permifrost_cli
-from permifrost.entities import EntityGenerator
-from permifrost.snowflake_connector import SnowflakeConnector
-from permifrost.spec_file_loader import load_spec
 
-from config import secrets as registry
+# permifrost's logger module runs coloredlogs.install() on import, which swaps the nearest StreamHandler up its
+# logger's hierarchy - the root's console, once a command has set it up - for a DEBUG handler of its own: every
+# library's debug lines (urllib3's included, with the webhook's path) would reach the console. Keep the root's.
+_root = logging.getLogger()
+_console = (list(_root.handlers), _root.level)
+import permifrost.logger  # noqa: E402
+from permifrost import SpecLoadingError  # noqa: E402
+from permifrost.cli import cli as permifrost_cli  # noqa: E402
+from permifrost.entities import EntityGenerator  # noqa: E402
+from permifrost.snowflake_connector import SnowflakeConnector  # noqa: E402
+from permifrost.spec_file_loader import load_spec  # noqa: E402
+
+_root.handlers[:] = _console[0]
+_root.setLevel(_console[1])
+
+from config import secrets as registry  # noqa: E402
 
 logger = logging.getLogger("bizops.permissions")
 # coloredlogs installs permifrost's logger at DEBUG on import; its CLI lowers it to WARNING per command,
@@ -134,6 +143,15 @@ def check_spec(spec: dict[str, Any]) -> list[str]:
                 f"({', '.join(member_of)})"
             )
     return problems
+
+
+def users_with_default_role(role: str, path: str | Path = DEFAULT_SPEC) -> list[str]:
+    """The spec's users whose default role is ``role`` (case-insensitive, as Snowflake's names): a role's
+    service logins."""
+    with Path(path).open() as stream:
+        spec = yaml.safe_load(stream)
+    return [user for user, config in _entries(spec, "users") if str(config.get("default_role", "")).lower() ==
+            role.lower()]  # fmt: skip
 
 
 def _entries(spec: dict[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from config import secrets
+from config.environments import SCRATCH
 
 Manifest = dict[str, Any]
 UID = 10001  # the image's user (Dockerfile); >= 10000 so it cannot collide with a node's system users
@@ -95,13 +96,14 @@ def worker_pod_spec(
                 "resources": resources(cpu, memory),
                 "securityContext": container_security_context(),
                 "volumeMounts": [
-                    {"name": "tmp", "mountPath": "/tmp"},
+                    {"name": "tmp", "mountPath": SCRATCH},
                     {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
                 ],
             }
         ],
         "volumes": [
-            # dbt's target and logs (DBT_TARGET_PATH/DBT_LOG_PATH), Luigi's pid lock, downloads, HOME.
+            # dbt's target and logs, reports ([dbt], [report] in config.environments), Luigi's pid lock, downloads,
+            # HOME.
             {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}},
             {"name": "config", "configMap": {"name": CONFIG_MAP}},
         ],

@@ -6,7 +6,7 @@ Key-based incremental on ``sfid`` with ``systemmodstamp`` as the replication key
    information_schema); a column new in Postgres is added (ALTER TABLE ADD COLUMN).
 2. Extract: ``COPY (SELECT ... WHERE systemmodstamp >= bookmark - lookback) TO STDOUT`` streamed to a local
    CSV file (never the table in memory), then loaded into a private scratch table (Session.load_csv: DuckDB
-   read_csv; Snowflake PUT to the scratch table's stage + COPY).
+   read_csv; Snowflake PUT to the loader's upload stage + COPY).
 3. One warehouse transaction: the changed rows replace their old versions (re-read rows whose
    systemmodstamp did not change are left alone), rows flagged ``isdeleted`` are removed, and so is every
    row whose sfid is listed in ``delete_history__c``; the bookmark advances and the marker is written -
@@ -296,6 +296,14 @@ def _delete_listed(session: Session, target: str, deletes: str) -> int:
     delete history (a timestamp window would miss entries recorded late, and their rows would stay)."""
     removed = session.execute(f"DELETE FROM {target} WHERE {replication().key} IN ({deletes})")
     return int(removed[0][0]) if removed else 0
+
+
+def forget_bookmark(session: Session, table: str) -> None:
+    """Drop the table's bookmark in the caller's transaction: its next replication reloads it in full, replacing its
+    rows in one transaction (never empty), as ``python -m ops.replication reset`` does at once."""
+    state_table = identifiers.check(replication().state_table, 3)
+    if session.table_columns(state_table):
+        session.execute(f"DELETE FROM {state_table} WHERE table_name = ?", (table,))
 
 
 def _write_state(session: Session, table: str, names: Sequence[str], outcome: Outcome, current: State | None) -> None:

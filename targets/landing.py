@@ -35,10 +35,11 @@ def _s3(endpoint_url: str | None):
 
 
 def s3_client():
+    """The one S3 client of the pipeline (the landing zone, the published reports), on [landing] s3_endpoint_url."""
     return _s3(landing().s3_endpoint_url)
 
 
-def _split_s3(url: str) -> tuple[str, str]:
+def split_s3(url: str) -> tuple[str, str]:
     parsed = urlparse(url)
     return parsed.netloc, parsed.path.lstrip("/")
 
@@ -49,8 +50,8 @@ def list_files(spec: CopySpec) -> list[StagedFile]:
     base = join(spec.stage_url, spec.path)
     found: list[StagedFile] = []
     if spec.stage_url.startswith("s3://"):
-        bucket, prefix = _split_s3(base)
-        root = _split_s3(spec.stage_url)[1].strip("/")
+        bucket, prefix = split_s3(base)
+        root = split_s3(spec.stage_url)[1].strip("/")
         paginator = s3_client().get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
@@ -77,7 +78,7 @@ def local_copy(file: StagedFile) -> Iterator[str]:
     if not file.url.startswith("s3://"):
         yield file.url
         return
-    bucket, key = _split_s3(file.url)
+    bucket, key = split_s3(file.url)
     tmpdir = tempfile.mkdtemp(prefix="bizops-fetch-")
     try:
         target = os.path.join(tmpdir, os.path.basename(key))

@@ -47,8 +47,12 @@ class PipelineTask(luigi.Task):
             )
         secrets.require(self.secrets_of or self.task_family, current)
 
+    last_status_message: str | None = None  # the console's line for the finished task ends with it
+
     def report(self, message: str, percent: int | None = None) -> None:
-        """A no-op when the task runs outside a Luigi worker (the worker installs the callbacks)."""
+        """The status message and progress in the visualiser: a no-op there when the task runs outside a Luigi
+        worker (the worker installs the callbacks)."""
+        self.last_status_message = message
         if callable(self.set_status_message):
             self.set_status_message(message)
         if percent is not None and callable(self.set_progress_percentage):
@@ -65,11 +69,22 @@ class PartlyBuiltError(Exception):
         self.error = error
 
 
+EMBEDDED_WAREHOUSE = "embedded_warehouse"  # a Luigi resource: the scheduler's default capacity is 1
+
+
 class WarehouseTask(PipelineTask):
     target_table: ClassVar[str]  # what the task builds, e.g. raw.diagnostics.log_entries
     version: ClassVar[int] = 1  # bump to redo every partition (it is part of the update_id)
     profile: ClassVar[Profile] = "loader"  # Snowflake role/warehouse/credentials the task uses
     atomic: ClassVar[bool] = True
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        """Luigi's resources of the task. The embedded warehouse's files take one process at a time, and dbt fails
+        on a lock where our sessions wait for it: so every task that writes them (each writes its markers there)
+        holds EMBEDDED_WAREHOUSE, of which the scheduler has one, and concurrent workers queue for it. Snowflake
+        takes concurrent sessions."""
+        return {EMBEDDED_WAREHOUSE: 1} if backend() == "duckdb" else {}
 
     def partition(self) -> str:
         """The partition this instance builds, as it appears in the update_id (e.g. a date)."""
@@ -86,6 +101,11 @@ class WarehouseTask(PipelineTask):
 
     def output(self) -> MarkerTarget:
         return MarkerTarget(self.update_id(), self.target_table, self.settles_at())
+
+    def failure_marker(self) -> MarkerTarget:
+        """Written when the partition fails a check of its own (a load day over its reject threshold) and deleted
+        when it is built, row_count saying how bad: what ``ops status`` reports as failed. It completes nothing."""
+        return MarkerTarget(f"{self.target_table}/{self.partition()}/failed/v{self.version}", self.target_table)
 
     @classmethod
     def bulk_complete(cls, parameter_tuples: Iterable[Any]) -> list[Any]:
@@ -106,7 +126,7 @@ class WarehouseTask(PipelineTask):
 
     # -- hooks -----------------------------------------------------------------------------------------
     def prepare(self, session: Session) -> None:
-        """DDL the task needs (create tables); runs outside any transaction."""
+        """Tables the task needs (``Session.ensure_tables``); runs outside any transaction."""
 
     def invalidate(self, session: Session) -> None:
         """ops invalidate calls this in its transaction before deleting the marker: undo whatever would make
@@ -118,7 +138,7 @@ class WarehouseTask(PipelineTask):
         raise NotImplementedError
 
     def prepare_markers(self, session: Session) -> None:
-        """DDL the task's markers need (their table); outside any transaction."""
+        """The table the task's markers need; outside any transaction."""
         for marker in luigi.task.flatten(self.output()):
             marker.prepare(session)
 

@@ -100,3 +100,11 @@ class PastDayParameter(luigi.DateParameter):
 
     def normalize(self, value: Any) -> date:
         return yesterday() if value is None else super().normalize(value)
+
+
+class WindowDaysParameter(luigi.IntParameter):
+    """A window's length in days; None (the default) is [loading] catchup_days, fixed when the task is instantiated
+    so its id names the window (and Luigi's summary, which ranges over ids, never meets a None)."""
+
+    def normalize(self, value: Any) -> int:
+        return loading().catchup_days if value is None else super().normalize(value)

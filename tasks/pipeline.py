@@ -8,6 +8,7 @@ import luigi
 
 from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.replication import ReplicateOrgm
+from tasks.params import PastDayParameter, WindowDaysParameter
 from tasks.publish.digest import PostMetricsDigest
 from tasks.publish.scripts import RunPostgresScripts
 from tasks.publish.write_back import DrainWriteBackQueue
@@ -18,8 +19,8 @@ class Pipeline(luigi.WrapperTask):
     """Every load and the Salesforce replication, then the marts built on them, the write-back to Postgres and
     the Postgres scripts, then the last day's metrics digest and report."""
 
-    end = luigi.DateParameter(default=None, description="Last day of the window (default: yesterday, UTC).")
-    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    end = PastDayParameter(default=None, description="Last day of the window (default: yesterday, UTC).")
+    days = WindowDaysParameter(default=None, description="Window length (default: [loading] catchup_days).")
 
     def requires(self) -> Iterator[luigi.Task]:
         yield CatchUpLoads(end=self.end, days=self.days)

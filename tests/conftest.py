@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from unittest import mock
 
 import duckdb
 import luigi
 import pytest
 
-from config import secrets
 from targets.markers.snapshots import SNAPSHOTS
 from targets.markers.stores import MARKER_COLUMNS, marker_table
 from targets.postgres.session import quote
@@ -36,6 +36,8 @@ from targets.warehouse.connect import connect
 from targets.warehouse.session import STATS
 from tasks.run_in_pod import RunInPod
 
+# A developer's `make demo` leaves local settings that every entry point reads (config/local.py): not in the tests.
+os.environ["BIZOPS_LOCAL_SETTINGS"] = ""
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # recorded API responses, bad specs: tests/fixtures/<topic>/
 LOCATIONS = {
@@ -106,19 +108,38 @@ def env(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     SNAPSHOTS.clear()
 
 
+# Every Snowflake login, as production's pods have them (warehouses and roles as config/roles.yml names them).
+SNOWFLAKE_LOGINS = {
+    "SNOWFLAKE_ACCOUNT": "test_account", "SNOWFLAKE_LOAD_USER": "loader", "SNOWFLAKE_LOAD_PASSWORD": "load-pw",
+    "SNOWFLAKE_TRANSFORM_USER": "transformer", "SNOWFLAKE_TRANSFORM_PASSWORD": "transform-pw",
+    "PERMISSION_BOT_USER": "permission_bot", "PERMISSION_BOT_PASSWORD": "bot-pw",
+    "PERMISSION_BOT_ACCOUNT": "test_account", "PERMISSION_BOT_DATABASE": "raw", "PERMISSION_BOT_ROLE": "securityadmin",
+    "PERMISSION_BOT_WAREHOUSE": "analyst_xs",
+}  # fmt: skip
+SNOWFLAKE_LANDING = "s3://landing-bucket/bizops"  # stages must point at S3; tests that list files use the s3 fixture
+
+
 @pytest.fixture
-def snowflake(env: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The Snowflake backend through the real connector on fakesnow (patch mode), database RAW created."""
+def snowflake(env: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The Snowflake backend through the real connector on fakesnow (patch mode) behind a recording account
+    (tests/snowflake_account.py), bootstrapped as an administrator does it; every login set. Yields the account."""
     import fakesnow
+    import snowflake.connector
+
+    from ops.snowflake import bootstrap
+    from tests.snowflake_account import Account
 
     settings.set("warehouse", "backend", "snowflake")
-    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_LOAD_USER", "SNOWFLAKE_LOAD_PASSWORD", "SNOWFLAKE_TRANSFORM_USER",
-                 "SNOWFLAKE_TRANSFORM_PASSWORD", *(s.env for s in secrets.needed("ApplyPermissions", "snowflake"))):
-        monkeypatch.setenv(name, f"dummy-{name.lower()}")
+    if not str(luigi.configuration.get_config().get("landing", "url", "")).startswith("s3://"):
+        settings.set("landing", "url", SNOWFLAKE_LANDING)
+    for name, value in SNOWFLAKE_LOGINS.items():
+        monkeypatch.setenv(name, value)
     with fakesnow.patch():
-        with connect("setup") as s:
-            s.execute("CREATE DATABASE IF NOT EXISTS raw")
-        yield
+        account = Account(snowflake.connector.connect)
+        with mock.patch.object(snowflake.connector, "connect", account.connect):  # undone before fakesnow's patch
+            with connect("bootstrap", "admin") as s:
+                bootstrap.apply(s)
+            yield account
 
 
 @pytest.fixture(scope="session")
@@ -278,7 +299,7 @@ def write_markers(tasks: list[luigi.Task]) -> None:
 
 
 # -- the sample org in Postgres (orgm) ---------------------------------------------------------------------
-# The orgm tables (data-formats §2.5 plus Heroku Connect's system columns) in the module's database, fresh per test.
+# The orgm tables (Salesforce's columns plus Heroku Connect's system columns) in the module's database, fresh per test.
 
 _SYSTEM = [("id", "serial"), ("sfid", "varchar(18) UNIQUE")]
 _TAIL = [("systemmodstamp", "timestamp"), ("createddate", "timestamp"), ("isdeleted", "boolean DEFAULT false"),
@@ -493,8 +514,93 @@ PERMIFROST_WARNINGS = pytest.mark.filterwarnings("ignore:The rule 'keyschema' wa
 TOOLS = ROOT / ".venv-tools" / "bin"
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def missing(what: str, how: str) -> NoReturn:
+    """A check whose tool is absent skips on a developer's machine, and fails in CI: CI installs every tool
+    (.ci/run), and a check that can skip silently there is not a check."""
+    if in_ci():
+        pytest.fail(f"{what} is absent in CI ({how}): .ci/run installs it")
+    pytest.skip(f"{what} is absent ({how})")
+
+
 def tool(name: str) -> Path:
     path = TOOLS / name
     if not path.exists():
-        pytest.skip(f"{path} is absent: `make tools` creates .venv-tools from requirements-tools.lock")
+        missing(str(path), "`make tools` creates .venv-tools from requirements-tools.lock")
     return path
+
+
+# -- a new user's checkout after `make demo` ---------------------------------------------------------------
+
+
+class Checkout:
+    """A copy of this working tree as a new user has it (tracked and new files, nothing git ignores; .venv linked),
+    where each command runs in a new shell: bash with .venv on the PATH, none of this process's settings."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.output = ""  # of `make demo`
+
+    def env(self) -> dict[str, str]:
+        keep = {k: os.environ[k] for k in ("HOME", "LANG", "TMPDIR", "CI") if k in os.environ}
+        return {**keep, "PATH": f"{self.root / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+
+    def run(self, command: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        """The command through bash, stdin closed, stdout and stderr as a terminal interleaves them."""
+        return subprocess.run(["bash", "-c", command], cwd=self.root, env=self.env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)  # fmt: skip
+
+    def start(self, command: str) -> subprocess.Popen:
+        """A command that serves until stopped (``stop``), in a process group of its own."""
+        return subprocess.Popen(["bash", "-c", command], cwd=self.root, env=self.env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)  # fmt: skip
+
+    @staticmethod
+    def stop(proc: subprocess.Popen) -> str:
+        """Stop a started command and everything it started; its output."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        return proc.communicate(timeout=30)[0]
+
+    def stop_postgres(self) -> None:
+        """Stop the demo's PostgreSQL (fast shutdown), as a reboot would; a later command must start it again."""
+        pid_file = self.root / "data" / "postgres" / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        pid = int(pid_file.read_text().split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 2)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)
+                time.sleep(0.1)
+
+    def luigid_port(self) -> int:
+        return int(self.root.joinpath("data", "local.cfg").read_text().split("scheduler_port = ")[1].split()[0])
+
+
+@pytest.fixture(scope="session")
+def demo() -> Iterator[Checkout]:
+    """A fresh copy of this tree after ``make demo`` (its output in ``demo.output``), with a local setting of its own
+    added: the port of its luigid, so that it meets no other on 8082. Not under pytest's tmp (see postgres_dsn)."""
+    root = Path(tempfile.mkdtemp(prefix="bizops-demo-")) / "bizops"
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():  # a tracked file deleted in the tree is not part of it
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, root / name)
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    checkout = Checkout(root)
+    made = checkout.run("make demo", timeout=900)
+    checkout.output = made.stdout
+    assert made.returncode == 0, made.stdout[-5000:]
+    with (root / "data" / "local.cfg").open("a") as cfg:
+        cfg.write(f"\n[core]\nscheduler_port = {free_port()}\n")
+    yield checkout
+    checkout.stop_postgres()
+    shutil.rmtree(root.parent, ignore_errors=True)

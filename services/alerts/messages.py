@@ -39,6 +39,8 @@ FOOTER_LIMIT = 300  # Mattermost: attachment footer
 FIRST_LINE_CHARS = 500
 TRACEBACK_LINES = 40
 TRACEBACK_CHARS = 8_000
+MESSAGE_LINES = 10  # of a long exception message (a dbt failure list), the head kept beside the frames
+MESSAGE_CHARS = 2_000
 STDERR_LINES = 20
 PARAMETERS_CHARS = 2_000
 RED, AMBER = "#d0021b", "#f2a900"
@@ -81,6 +83,35 @@ def _truncate(text: str, limit: int, *, keep_end: bool = False) -> str:
 
 def _tail(text: str, lines: int) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _message_start(lines: list[str]) -> int:
+    """Where the final exception's message starts in a formatted traceback: the first line after the frames (all
+    indented) of the last "Traceback" header; 0 when there is no traceback, only a message."""
+    headers = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if not headers:
+        return 0
+    start = headers[-1] + 1
+    while start < len(lines) and lines[start].startswith(" "):
+        start += 1
+    return start
+
+
+def _traceback_excerpt(text: str) -> str:
+    """A traceback (already redacted) within TRACEBACK_LINES lines and TRACEBACK_CHARS: the head of the exception's
+    message and the innermost frames. A long message keeps its first MESSAGE_LINES lines (MESSAGE_CHARS) at least,
+    the frames the rest of the room: neither pushes the other out."""
+    lines = text.rstrip().splitlines()
+    start = _message_start(lines)
+    frames, message = "\n".join(lines[:start]), lines[start:]
+    room_lines = max(MESSAGE_LINES, TRACEBACK_LINES - start)
+    if len(message) > room_lines:
+        message = [*message[: room_lines - 1], f"… ({len(message) - room_lines + 1} more lines)"]
+    head = _truncate("\n".join(message), max(MESSAGE_CHARS, TRACEBACK_CHARS - len(frames) - 1))
+    if not frames:
+        return head
+    room = TRACEBACK_CHARS - len(head) - 1
+    return _truncate(_tail(frames, TRACEBACK_LINES - len(message)), room, keep_end=True) + "\n" + head
 
 
 def _first_line(message: str) -> str:
@@ -225,7 +256,7 @@ def failure_payload(
         "fallback": text,
         "color": RED,
         "title": f"{family}: {_STAGES[event]}",
-        "text": _code_block(_truncate(_tail(_clean(tb or message), TRACEBACK_LINES), TRACEBACK_CHARS, keep_end=True)),
+        "text": _code_block(_traceback_excerpt(_clean(tb or message))),
         "fields": fields,
         "footer": _footer(),
     }
@@ -280,5 +311,5 @@ def summary_payload(result: LuigiRunResult) -> Payload | None:
 def _run_problem_payload(text: str, tb: str | None = None) -> Payload:
     attachment: Payload = {"fallback": text, "color": RED, "footer": _footer()}
     if tb:
-        attachment["text"] = _code_block(_truncate(_tail(_clean(tb), TRACEBACK_LINES), TRACEBACK_CHARS, keep_end=True))
+        attachment["text"] = _code_block(_traceback_excerpt(_clean(tb)))
     return _finish({"text": text, "attachments": [attachment]})

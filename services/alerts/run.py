@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sys
 import traceback
 
 import luigi
@@ -16,7 +17,10 @@ import luigi.worker
 from luigi.cmdline_parser import CmdlineParser
 from luigi.execution_summary import LuigiRunResult
 
+from config import local
+from config.local import LocalSettingsError
 from config.secrets import redact
+from services import console
 from services.alerts.messages import _exception_parts, _first_line, _run_problem_payload, summary_payload
 from services.alerts.webhook import post
 
@@ -37,7 +41,7 @@ def report_run(result: LuigiRunResult) -> bool:
     return payload is not None and post(payload)
 
 
-def _exit_code(result: LuigiRunResult, codes: luigi.retcodes.retcode) -> int:
+def exit_code(result: LuigiRunResult, codes: luigi.retcodes.retcode) -> int:
     # The rules of luigi.retcodes.run_with_retcodes (luigi 3.8.1), which exits without exposing the result.
     sets = luigi.execution_summary._summary_dict(result.worker)
     root = luigi.execution_summary._root_task(result.worker)
@@ -57,8 +61,17 @@ def _exit_code(result: LuigiRunResult, codes: luigi.retcodes.retcode) -> int:
 def run_with_retcodes(argv: list[str]) -> int:
     """``luigi`` for cron: run the command line, post the run summary, return luigi's [retcode] exit code.
 
-    Use as ``sys.exit(run_with_retcodes(sys.argv[1:]))``; the argv is what the ``luigi`` binary takes.
+    Use as ``sys.exit(run_with_retcodes(sys.argv[1:]))``; the argv is what the ``luigi`` binary takes, plus
+    ``--verbose`` (everything on the console: services.console). The local settings are read first (config.local).
     """
+    verbose = "--verbose" in argv
+    argv = [arg for arg in argv if arg != "--verbose"]
+    try:
+        local.apply()
+    except LocalSettingsError as exc:
+        print(exc, file=sys.stderr)
+        return luigi.retcodes.retcode().scheduling_error
+    console.configure(verbose)
     with CmdlineParser.global_instance(argv):
         codes = luigi.retcodes.retcode()
     try:
@@ -74,4 +87,4 @@ def run_with_retcodes(argv: list[str]) -> int:
     # As in luigi: requires() may read parameters given on the command line.
     with CmdlineParser.global_instance(argv):
         report_run(result)
-        return _exit_code(result, codes)
+        return exit_code(result, codes)

@@ -36,7 +36,7 @@ class Snapshot:
         self.table = store.table()
         self.rows: dict[str, Marker] = {}
         self.read_at = float("-inf")
-        self.table_exists = False  # known to exist: read (a read creates it) or created by this process
+        self.table_exists = False  # known to exist: read (a read ensures it) or ensured by this process
         self.lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -54,7 +54,7 @@ class Snapshot:
             return found
 
     def ensure_table(self, session: Any) -> None:
-        """Create the marker table if this process has not seen it yet; DDL, outside transactions."""
+        """Ensure the marker table if this process has not seen it yet (``MarkerStore.ensure``)."""
         if not self.table_exists:
             self.store.ensure(session)
             self.table_exists = True

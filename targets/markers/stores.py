@@ -39,11 +39,12 @@ class MarkerStore:
         return self.table()
 
     def read(self) -> list[tuple]:
-        """Every marker as (update_id, target_table, inserted, row_count); creates the table if missing."""
+        """Every marker as (update_id, target_table, inserted, row_count); the table ensured first."""
         raise NotImplementedError
 
     def ensure(self, session: Any) -> None:
-        """Create the marker table if missing; DDL, outside transactions."""
+        """Make sure the marker table exists (created if missing; on Snowflake checked, the bootstrap makes it);
+        outside transactions."""
         session.ensure_table(self.table(), MARKER_COLUMNS)
 
     def connect(self, tag: str) -> Any:

@@ -65,7 +65,7 @@ class MarkerTarget(luigi.Target):
         return found is not None and (self.settles_at is None or found.inserted >= self.settles_at)
 
     def prepare(self, session: Session) -> None:
-        """Make sure the marker table exists before ``write``; DDL, outside transactions (once per process)."""
+        """Make sure the marker table exists before ``write``; outside transactions (once per process)."""
         SNAPSHOTS.of(self.store).ensure_table(session)
 
     def write(self, session: Session, row_count: int | None, at: datetime | None = None) -> None:

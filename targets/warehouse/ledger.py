@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from targets.formats import CopySpec, FileResult, Reject, StagedFile
-from targets.warehouse.session import CopyResult, Session, UnreadableFileError, bind_marks
+from targets.warehouse.session import CopyResult, Session, UnreadableFileError, bind_marks, chunks
 
 INVALIDATED = "INVALIDATED"  # load-history status: reload this file, replacing its rows
 LOAD_HISTORY = "raw.pipeline.load_history"
@@ -40,9 +40,8 @@ class CopyOutcome:
 
 
 def ensure(session: Session) -> None:
-    """Create the ledger's tables if missing; DDL, outside transactions."""
-    for table, columns in BOOKKEEPING.items():
-        session.ensure_table(table, columns)
+    """Make sure the ledger's tables exist (Session.ensure_tables); outside transactions."""
+    session.ensure_tables(BOOKKEEPING)
 
 
 def copy(
@@ -90,25 +89,62 @@ def read(session: Session, table: str) -> dict[str, str]:
 def invalidate_files(session: Session, table: str, pattern: str) -> int:
     """Mark the table's loaded files matching the regex so the next copy replaces their rows."""
     files = [f for f in read(session, table) if re.fullmatch(pattern, f)]
-    for f in files:
+    for part in chunks(files):  # one statement, unless the IN list would pass Snowflake's limit
         session.execute(
-            f"UPDATE {LOAD_HISTORY} SET status = ? WHERE target_table = ? AND file = ?", (INVALIDATED, table, f)
+            f"UPDATE {LOAD_HISTORY} SET status = ? WHERE target_table = ? AND file IN ({bind_marks(part)})",
+            (INVALIDATED, table, *part),
         )
     return len(files)
 
 
 def record(session: Session, table: str, results: Sequence[FileResult], rejects: Sequence[Reject]) -> None:
-    """Write the load history and the rejects of a unit, inside its transaction."""
-    for r in results:
-        session.execute(
-            f"INSERT INTO {LOAD_HISTORY} VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
-            (table, r.file, r.status, r.rows_parsed, r.rows_loaded, r.errors_seen, r.first_error),
+    """Write the load history and the rejects of a unit, inside its transaction: a statement per kind (per
+    ROWS_PER_INSERT rows), since every statement is a round trip while the transaction holds the raw table."""
+    _insert(session, LOAD_HISTORY, [(table, r.file, r.status, r.rows_parsed, r.rows_loaded, r.errors_seen,
+                                     r.first_error) for r in results])  # fmt: skip
+    _insert(session, REJECTS, [(table, j.file, j.line, j.raw_text, j.error) for j in rejects])
+
+
+ROWS_PER_INSERT = 1000  # bind values per statement stay in the thousands (VALUES takes at most 16,384 rows)
+
+
+def _insert(session: Session, ledger: str, rows: Sequence[tuple]) -> None:
+    """Rows of (every column but the last, loaded_at) appended with one multi-row VALUES per ROWS_PER_INSERT."""
+    for part in chunks(rows, ROWS_PER_INSERT):
+        row = f"({', '.join('?' for _ in part[0])}, CURRENT_TIMESTAMP)"
+        session.execute(f"INSERT INTO {ledger} VALUES {', '.join(row for _ in part)}", [v for r in part for v in r])
+
+
+@dataclass(frozen=True)
+class Totals:
+    rows_parsed: int = 0
+    rows_loaded: int = 0
+    errors_seen: int = 0
+
+
+def totals(session: Session, table: str, files: Sequence[str]) -> Totals:
+    """Lines parsed, loaded and rejected over these files of the table, as the load history has them."""
+    sums = [0, 0, 0]
+    for part in chunks(files):  # a busy CloudFront day has more files than an IN list may name
+        row = session.execute(
+            f"SELECT coalesce(sum(rows_parsed), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(errors_seen), 0) "
+            f"FROM {LOAD_HISTORY} WHERE target_table = ? AND file IN ({bind_marks(part)})",
+            (table, *part),
+        )[0]
+        sums = [total + int(value) for total, value in zip(sums, row, strict=True)]
+    return Totals(*sums)
+
+
+def most_rejected(session: Session, table: str, files: Sequence[str], top: int = 3) -> list[tuple[str, int, int, str]]:
+    """(file, rejected lines, first line, an error) of the ``top`` files of these with the most rejects."""
+    found: list[tuple[str, int, int, str]] = []
+    for part in chunks(files):
+        found += session.execute(
+            f"SELECT file, count(*) AS n, min(line), any_value(error) FROM {REJECTS} "
+            f"WHERE target_table = ? AND file IN ({bind_marks(part)}) GROUP BY file ORDER BY n DESC LIMIT {top}",
+            (table, *part),
         )
-    for j in rejects:
-        session.execute(
-            f"INSERT INTO {REJECTS} VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
-            (table, j.file, j.line, j.raw_text, j.error),
-        )
+    return sorted(found, key=lambda row: -row[1])[:top]
 
 
 def _units(session: Session, files: list[StagedFile], replacing: bool) -> list[tuple[list, bool]]:

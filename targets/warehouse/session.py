@@ -12,10 +12,10 @@ from __future__ import annotations
 import collections
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from targets import identifiers
 from targets.formats import CopySpec, FileResult, Reject, StagedFile
@@ -23,7 +23,10 @@ from targets.formats import CopySpec, FileResult, Reject, StagedFile
 # Statements sent per process, by kind; benchmarks and tests read it (e.g. marker queries per run).
 STATS: collections.Counter[str] = collections.Counter()
 
-Profile = Literal["loader", "transformer", "permission_bot"]  # whose Snowflake login and role
+# Whose Snowflake login and role: the tasks' three, and "admin", the permission bot's login as SYSADMIN (the
+# bootstrap's and the smoke check's).
+Profile = Literal["loader", "transformer", "permission_bot", "admin"]
+T = TypeVar("T")
 
 # The column types Sessions report (table_columns) and accept (ensure_columns, scratch_table); each backend
 # spells them its own way (sql_type: Snowflake NUMBER(p,s), FLOAT, TIMESTAMP_NTZ) and reads anything
@@ -43,6 +46,15 @@ def column_type(name: str) -> str:
 def bind_marks(items: Sized) -> str:
     """One ``?`` per item, comma-separated: the bind list of an ``IN (...)``."""
     return ", ".join("?" for _ in range(len(items)))
+
+
+MAX_IN_LIST = 16_384  # Snowflake refuses an IN list of more expressions
+
+
+def chunks(items: Sequence[T], size: int = MAX_IN_LIST) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items: the bind lists of a statement run once per slice."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class UnreadableFileError(Exception):
@@ -93,9 +105,20 @@ class Session(ABC):
             self._in_transaction = False
 
     def ensure_table(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
-        """Create the schema and table if missing. DDL: call it outside transactions (Snowflake commits)."""
+        """Make sure a table the pipeline declares exists with these columns; outside transactions."""
+        self.ensure_tables({table: columns})
+
+    def ensure_tables(self, tables: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+        """Make sure the tables the pipeline declares (its bookkeeping, the raw tables of the loads) exist with
+        their columns. The embedded warehouse creates what is missing (DDL: outside transactions); Snowflake's
+        are made by the bootstrap an administrator runs, and its sessions only check them."""
         if self._in_transaction:
-            raise RuntimeError(f"ensure_table({table}) inside a transaction: DDL would commit it on Snowflake")
+            raise RuntimeError(f"ensure_tables({', '.join(tables)}) inside a transaction: DDL would commit it")
+        for table, columns in tables.items():
+            self._create_table(table, columns)
+
+    def _create_table(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        """Create the schema and the table of (name, backend type) columns, if missing."""
         db, schema, _ = identifiers.split_table(table)
         cols = ", ".join(f"{identifiers.check(name, 1)} {ctype}" for name, ctype in columns)
         self._execute(f"CREATE SCHEMA IF NOT EXISTS {db}.{schema}", ())
@@ -103,7 +126,7 @@ class Session(ABC):
 
     # -- copying files (the ledger in targets.warehouse.ledger decides which; these hooks copy them) ------
     def prepare_copy(self, spec: CopySpec) -> None:
-        """DDL a copy needs besides the tables (Snowflake: file format and stage); outside transactions."""
+        """Session settings a copy needs before its units; outside transactions."""
 
     def prepare_merge(self, compact: bool) -> None:
         """Settings for a session whose work is one transaction merging staged rows into a table; ``compact``:
@@ -150,13 +173,14 @@ class Session(ABC):
         self, table: str, columns: Sequence[tuple[str, str]], existing: Sequence[tuple[str, str]] | None = None
     ) -> list[str]:
         """Create the table with these columns (types of COLUMN_TYPES), or add those it lacks; never drops
-        or retypes a column. DDL: call it outside transactions. ``existing``: the table's columns, when the
-        caller has just read them. Returns the names added to an existing table."""
+        or retypes a column: for tables whose columns follow a source (the replicated ones), made by the profile
+        that loads them, in a schema that exists. DDL: call it outside transactions. ``existing``: the table's
+        columns, when the caller has just read them. Returns the names added to an existing table."""
         if self._in_transaction:
             raise RuntimeError(f"ensure_columns({table}) inside a transaction: DDL would commit it on Snowflake")
         present = {name for name, _ in (self.table_columns(table) if existing is None else existing)}
         if not present:
-            self.ensure_table(table, [(name, self.sql_type(ctype)) for name, ctype in columns])
+            self._create_table(table, [(name, self.sql_type(ctype)) for name, ctype in columns])
             return []
         added = [(name, ctype) for name, ctype in columns if name.lower() not in present]
         for name, ctype in added:

@@ -1,159 +1,56 @@
 """The production backend: Snowflake through snowflake-connector-python.
 
-Loads go through named file formats and external stages over the landing bucket (a storage
-integration holds the AWS access, so no key is ever in SQL text), with ``COPY INTO`` selecting files
-explicitly (``FILES=``, the fastest selector) or by ``PATTERN``. Per-file results come back from COPY.
-Lines missing fields are loaded NULL-padded (ERROR_ON_COLUMN_COUNT_MISMATCH=FALSE, so the newer
-33-field CloudFront lines load too) and then moved to the rejects in the same transaction; other bad
-lines are counted by COPY (ON_ERROR=CONTINUE), which reports the first error of each file only.
+The objects sessions use - databases, schemas, the bookkeeping and raw tables, file formats, stages - are made
+by the bootstrap an administrator runs (``python -m ops.snowflake bootstrap --apply``), so the tasks need only
+the DML privileges config/roles.yml grants: ``ensure_tables`` checks that tables are there and names the
+bootstrap when one is not. Only tables whose columns follow a source (the replicated ones, their scratch
+tables) are created by the loader that fills them.
+
+Loads COPY from external stages over the landing bucket, naming the files the ledger chose (see
+``snowflake_sql.copy_sql``); a file COPY does not load fails the unit, naming it. Lines missing fields are
+loaded NULL-padded (ERROR_ON_COLUMN_COUNT_MISMATCH=FALSE, so the newer 33-field CloudFront lines load too) and
+then moved to the rejects in the same transaction; other bad lines are counted by COPY (ON_ERROR=CONTINUE),
+which reports the first error of each file only. Local files (table extracts) are PUT into the loader's own
+internal stage, then copied.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import secrets as secrets_module
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from config import secrets
 from config.settings import snowflake as snowflake_settings
 from targets import identifiers
-from targets.formats import CopySpec, FileFormat, FileResult, Reject, StagedFile
+from targets.formats import CopySpec, FileResult, Reject, StagedFile
 from targets.warehouse.csv_dialect import csv_field
 from targets.warehouse.session import STATS, Profile, Session, bind_marks
 from targets.warehouse.session import column_type as warehouse_column_type
-
-COPY_RESULT_COLUMNS = (
-    "file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error",
-    "first_error_line", "first_error_character", "first_error_column_name",
-)  # fmt: skip
-MAX_FILES_PER_COPY = 1000  # Snowflake's limit for FILES=(...)
-
-
-def literal(value: str) -> str:
-    """A Snowflake string literal (for COPY options that take no bind parameters)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def file_format_sql(fmt: FileFormat) -> str:
-    options = [
-        "TYPE = CSV",
-        f"FIELD_DELIMITER = {literal(fmt.delimiter)}",
-        f"SKIP_HEADER = {fmt.skip_header}",
-        f"COMPRESSION = {'GZIP' if fmt.compression == 'gzip' else 'NONE'}",
-        "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE",
-        "ENCODING = 'UTF8'",
-        "EMPTY_FIELD_AS_NULL = TRUE",
-    ]
-    if fmt.quote:
-        options.append(f"FIELD_OPTIONALLY_ENCLOSED_BY = {literal(fmt.quote)}")
-    return f"CREATE FILE FORMAT IF NOT EXISTS {identifiers.check(fmt.name, 3)} {' '.join(options)}"
-
-
-def stage_sql(spec: CopySpec, integration: str) -> str:
-    return (
-        f"CREATE STAGE IF NOT EXISTS {identifiers.check(spec.stage, 3)} "
-        f"URL = {literal(spec.stage_url.rstrip('/') + '/')} "
-        f"STORAGE_INTEGRATION = {identifiers.check(integration, 1)}"
-    )
-
-
-def copy_sql(spec: CopySpec, files: Sequence[str] | None = None, force: bool = False) -> str:
-    """COPY INTO the raw table with _file/_row/_loaded_at from the file metadata.
-
-    ``files`` (at most 1000, relative to the stage) selects exactly; without it the spec's PATTERN
-    selects, and Snowflake's own load metadata skips files already loaded.
-    """
-    fmt = spec.file_format
-    columns = ", ".join(fmt.columns)
-    fields = ", ".join(f"${i + 1}" for i in range(len(fmt.columns)))
-    parts = [
-        f"COPY INTO {identifiers.check(spec.table, 3)} ({columns}, _file, _row, _loaded_at)",
-        f"FROM (SELECT {fields}, METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()"
-        f" FROM @{identifiers.check(spec.stage, 3)})",
-    ]
-    if files is not None:
-        if not 0 < len(files) <= MAX_FILES_PER_COPY:
-            raise ValueError(f"COPY takes 1 to {MAX_FILES_PER_COPY} files, got {len(files)}")
-        parts.append(f"FILES = ({', '.join(literal(f) for f in files)})")
-    else:
-        parts.append(f"PATTERN = {literal(spec.pattern)}")
-    parts += [f"FILE_FORMAT = (FORMAT_NAME = {literal(fmt.name)})", "ON_ERROR = CONTINUE"]
-    if force:
-        parts.append("FORCE = TRUE")
-    return "\n".join(parts)
-
-
-def parse_copy_results(rows: Sequence[Sequence[Any]], names: Sequence[str], stage_url: str = "") -> list[FileResult]:
-    """Per-file COPY results; Snowflake's single 'Copy executed with 0 files processed.' row means none.
-    File names are made stage-relative (COPY reports full URLs), as the load history keeps them."""
-    index = {n.lower(): i for i, n in enumerate(names)}
-    if "file" not in index:
-        return []
-    out = []
-    for row in rows:
-        status = str(row[index["status"]]).upper().replace(" ", "_")
-        out.append(
-            FileResult(
-                file=str(row[index["file"]]).removeprefix(stage_url.rstrip("/") + "/"),
-                status=status,
-                rows_parsed=int(row[index["rows_parsed"]] or 0),
-                rows_loaded=int(row[index["rows_loaded"]] or 0),
-                errors_seen=int(row[index["errors_seen"]] or 0),
-                first_error=row[index["first_error"]],
-                first_error_line=row[index["first_error_line"]],
-            )
-        )
-    return out
-
-
-def short_rows_sql(spec: CopySpec, files: Sequence[str]) -> tuple[str, str]:
-    """Select, then delete, the loaded rows that are rejects - a missing field, a value that does not cast
-    (bind: the files, for each statement)."""
-    fmt = spec.file_format
-    sep = literal(fmt.delimiter)
-    where = f"_file IN ({bind_marks(files)}) AND ({fmt.bad_row()})"
-    # The line as loaded: present fields joined by the delimiter (CONCAT_WS would be NULL on any NULL).
-    text = " || ".join([f"COALESCE({fmt.columns[0]}, '')"] + [f"COALESCE({sep} || {c}, '')" for c in fmt.columns[1:]])
-    select = (
-        f"SELECT _file, _row + {fmt.skip_header}, {text}, {fmt.bad_row_reason()} FROM {spec.table} "
-        f"WHERE {where} ORDER BY _file, _row"
-    )
-    return select, f"DELETE FROM {spec.table} WHERE {where}"
-
-
-# How load_csv reads the extracts: RFC 4180, an empty unquoted field is NULL and "" an empty string,
-# backslashes are data (Postgres' CSV never escapes with them). A row with the wrong number of fields
-# (ERROR_ON_COLUMN_COUNT_MISMATCH, TRUE by default) or any other bad row aborts the whole load.
-CSV_FILE_FORMAT = (
-    "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' "
-    "ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()"
+from targets.warehouse.snowflake_copy_results import (
+    parse_copy_results,
+    relative_name,
+    require_loaded,
+    stored_names,
+)
+from targets.warehouse.snowflake_login import connect_arguments
+from targets.warehouse.snowflake_sql import (
+    MAX_FILES_PER_COPY,
+    copy_sql,
+    load_copy_sql,
+    put_sql,
+    short_rows_sql,
+    sql_type,
+    upload_folder,
 )
 
-
-def put_sql(path: str | Path, stage_path: str) -> str:
-    """PUT a local file to a stage folder (the connector compresses it to .gz on the way)."""
-    local = str(Path(path).resolve())
-    if "'" in local:
-        raise ValueError(f"PUT: unsupported character in local path {local!r}")
-    return f"PUT 'file://{local}' {stage_path} AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4"
+BOOTSTRAP = "python -m ops.snowflake bootstrap --apply"
 
 
-def table_stage(table: str, folder: str) -> str:
-    """A folder of the table's own internal stage (@db.schema.%table/folder/): it goes when the table goes."""
-    db, schema, name = identifiers.split_table(table)
-    identifiers.check(folder, 1)
-    return f"@{db}.{schema}.%{name}/{folder}/"
-
-
-def load_copy_sql(table: str, columns: Sequence[str], stage_path: str) -> str:
-    """COPY the files of a stage folder into the table; PURGE removes them once loaded."""
-    names = ", ".join(identifiers.check(c, 1) for c in columns)
-    return (
-        f"COPY INTO {identifiers.check(table, 3)} ({names}) FROM {stage_path} "
-        f"FILE_FORMAT = ({CSV_FILE_FORMAT}) ON_ERROR = ABORT_STATEMENT PURGE = TRUE"
-    )
+class NotBootstrappedError(RuntimeError):
+    """A table the pipeline declares is missing (or lacks columns) on Snowflake."""
 
 
 def column_type(data_type: str, precision: int | None, scale: int | None) -> str:
@@ -171,31 +68,6 @@ def column_type(data_type: str, precision: int | None, scale: int | None) -> str
     return "VARCHAR"
 
 
-SQL_TYPES = {"BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "TIMESTAMP": "TIMESTAMP_NTZ"}
-
-
-def credentials(profile: Profile) -> dict[str, str]:
-    """Account, login, role and warehouse of a profile: settings name the roles, secrets hold the logins."""
-    cfg = snowflake_settings()
-    if profile == "permission_bot":  # permifrost's own variables, account included
-        return {
-            name: secrets.get(f"PERMISSION_BOT_{name.upper()}") for name in ("account", "user", "password", "role",
-                                                                             "warehouse")
-        }  # fmt: skip
-    prefix, role, warehouse = (
-        ("SNOWFLAKE_LOAD", cfg.load_role, cfg.load_warehouse)
-        if profile == "loader"
-        else ("SNOWFLAKE_TRANSFORM", cfg.transform_role, cfg.transform_warehouse)
-    )
-    return {
-        "account": secrets.get("SNOWFLAKE_ACCOUNT"),
-        "user": secrets.get(f"{prefix}_USER"),
-        "password": secrets.get(f"{prefix}_PASSWORD"),
-        "role": role,
-        "warehouse": warehouse,
-    }
-
-
 class SnowflakeSession(Session):
     backend = "snowflake"
     max_files_per_unit = MAX_FILES_PER_COPY
@@ -203,29 +75,23 @@ class SnowflakeSession(Session):
     def __init__(self, query_tag: str, profile: Profile = "loader"):
         super().__init__(query_tag)
         self.profile = profile
-        self.integration = snowflake_settings().storage_integration
         self._con: Any = None
         self._last_columns: list[str] = []
 
     @property
     def con(self) -> Any:
-        """Connected on first use: role, warehouse, UTC and the query tag pinned for the session."""
+        """Connected on first use: role, warehouse, UTC, the query tag and the timeouts pinned for the session."""
         if self._con is None:
             import snowflake.connector
 
             snowflake.connector.paramstyle = "qmark"  # the same '?' placeholders as DuckDB
-            cfg = snowflake_settings()
-            self._con = snowflake.connector.connect(
-                **credentials(self.profile),
-                login_timeout=cfg.login_timeout,
-                autocommit=True,
-                session_parameters={
-                    "QUERY_TAG": self.query_tag[:2000],
-                    "TIMEZONE": "UTC",
-                    "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ",
-                },
-            )
+            self._con = snowflake.connector.connect(**connect_arguments(self.profile, self.query_tag))
         return self._con
+
+    @property
+    def last_columns(self) -> list[str]:
+        """The column names of the last statement's result (COPY's output is read by name)."""
+        return self._last_columns
 
     def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         cur = self.con.cursor()
@@ -236,22 +102,45 @@ class SnowflakeSession(Session):
         finally:
             cur.close()
 
-    def prepare_copy(self, spec: CopySpec) -> None:
-        self._execute(file_format_sql(spec.file_format), ())
-        self._execute(stage_sql(spec, self.integration), ())
+    def ensure_tables(self, tables: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+        """One catalog read; no DDL (the role may not create them, and Snowflake checks a CREATE privilege even
+        for CREATE ... IF NOT EXISTS of an object that exists)."""
+        found = self.tables_columns(list(tables))
+        problems = []
+        for table, columns in tables.items():
+            present = {name for name, _ in found[table]}
+            lacking = [name for name, _ in columns if name.lower() not in present]
+            if not present:
+                problems.append(f"{table} does not exist")
+            elif lacking:
+                problems.append(f"{table} lacks column(s) {', '.join(lacking)}")
+        if problems:
+            raise NotBootstrappedError(
+                f"{'; '.join(problems)} (seen by role {self.profile}). An administrator creates and updates the "
+                f"pipeline's tables with `{BOOTSTRAP}`."
+            )
+
+    def _create_table(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        """In a schema the bootstrap made: creating schemas is not the tasks' privilege."""
+        cols = ", ".join(f"{identifiers.check(name, 1)} {ctype}" for name, ctype in columns)
+        self.execute(f"CREATE TABLE IF NOT EXISTS {identifiers.check(table, 3)} ({cols})")
 
     def copy_files(
         self, spec: CopySpec, files: Sequence[StagedFile], replacing: bool
     ) -> tuple[list[FileResult], list[Reject]]:
+        """The unit's rows first go, whether it replaces files or loads new ones: COPY is forced (the ledger
+        decides), so rows an earlier loader left for a file new to the ledger would otherwise be doubled."""
         names = [f.path for f in files]
-        if replacing:
-            self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(names)})", names)
-        rows = self.execute(copy_sql(spec, names, replacing))
-        results = parse_copy_results(rows, self._last_columns, spec.stage_url)
-        select, delete = short_rows_sql(spec, names)
-        short = self.execute(select, names)
-        self.execute(delete, names)
-        rejects = [Reject(file, int(line), text, reason) for file, line, text, reason in short]
+        shapes = stored_names(names, spec.stage_url)
+        self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(shapes)})", shapes)
+        rows = self.execute(copy_sql(spec, names))
+        results = parse_copy_results(rows, self.last_columns, spec.stage_url)
+        require_loaded(spec.table, names, results)
+        select, delete = short_rows_sql(spec, shapes)
+        short = self.execute(select, shapes)
+        self.execute(delete, shapes)
+        rejects = [Reject(relative_name(file, spec.stage_url), int(line), text, reason) for file, line, text, reason
+                   in short]  # fmt: skip
         for r in results:
             moved = sum(1 for j in rejects if j.file == r.file)
             r.rows_loaded -= moved
@@ -264,28 +153,32 @@ class SnowflakeSession(Session):
 
     # -- tables as files ---------------------------------------------------------------------------------
     def sql_type(self, type_name: str) -> str:
-        t = warehouse_column_type(type_name)
-        if t.startswith("DECIMAL("):
-            return "NUMBER" + t[len("DECIMAL") :]
-        return SQL_TYPES.get(t, t)
+        return sql_type(warehouse_column_type(type_name))
 
     def tables_columns(self, tables: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """Schemas and tables are filtered apart: Snowflake narrows an information_schema scan only by plain
+        conditions on them, and one on an expression over both reads the catalog of the whole database, which
+        fails on a big one ("Information schema query returned too much data")."""
         keys = {t: identifiers.split_table(t.lower()) for t in tables}
         found: dict[tuple[str, ...], list[tuple[str, str]]] = collections.defaultdict(list)
         for db in sorted({key[0] for key in keys.values()}):
-            wanted = sorted({f"{schema}.{name}".upper() for d, schema, name in keys.values() if d == db})
+            wanted = {(schema, name) for d, schema, name in keys.values() if d == db}
+            schemas = sorted({schema.upper() for schema, _ in wanted})
+            names = sorted({name.upper() for _, name in wanted})
             for schema, name, c, t, p, s in self.execute(
                 "SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale "
-                f"FROM {db}.information_schema.columns WHERE table_schema || '.' || table_name IN "
-                f"({bind_marks(wanted)}) ORDER BY ordinal_position",
-                wanted,
+                f"FROM {db}.information_schema.columns WHERE table_schema IN ({bind_marks(schemas)}) "
+                f"AND table_name IN ({bind_marks(names)}) ORDER BY table_schema, table_name, ordinal_position",
+                [*schemas, *names],
             ):
-                found[(db, str(schema).lower(), str(name).lower())].append((str(c).lower(), column_type(t, p, s)))
+                key = (db, str(schema).lower(), str(name).lower())
+                if key[1:] in wanted:
+                    found[key].append((str(c).lower(), column_type(t, p, s)))
         return {t: found[key] for t, key in keys.items()}
 
     def _create_scratch(self, beside: str, columns: Sequence[tuple[str, str]]) -> str:
         """A transient table beside the target, under a name of its own (concurrent runs never share one),
-        without Time Travel; dropped on exit. Its table stage holds the files loaded into it."""
+        without Time Travel; dropped on exit."""
         db, schema, table = identifiers.split_table(beside)
         name = f"{db}.{schema}._scratch_{table}_{secrets_module.token_hex(4)}"
         columns_sql = ", ".join(f"{c} {t}" for c, t in columns)
@@ -293,16 +186,23 @@ class SnowflakeSession(Session):
         return name
 
     def load_csv(self, table: str, columns: Sequence[str], path: str | Path) -> int:
+        """Through a folder of its own in the loader's internal stage ([snowflake] upload_stage): a table's own
+        stage takes files only from the table's owner, which an earlier loader's tables refuse."""
         if Path(path).stat().st_size == 0:
             return 0
-        stage_path = table_stage(table, f"load_{secrets_module.token_hex(6)}")
-        self.execute(put_sql(path, stage_path))
-        rows = self.execute(load_copy_sql(table, columns, stage_path))
-        results = parse_copy_results(rows, self._last_columns)
-        failed = [r for r in results if r.status != "LOADED" or r.errors_seen]
-        if failed:
-            detail = "; ".join(f"{r.file}: {r.status}, line {r.first_error_line}: {r.first_error}" for r in failed)
-            raise RuntimeError(f"load_csv into {table} failed: {detail}")
+        folder = upload_folder(snowflake_settings().upload_stage, f"load_{secrets_module.token_hex(6)}")
+        self.execute(put_sql(path, folder))
+        try:
+            rows = self.execute(load_copy_sql(table, columns, folder))
+            results = parse_copy_results(rows, self.last_columns)
+            failed = [r for r in results if r.status != "LOADED" or r.errors_seen]
+            if failed:
+                detail = "; ".join(f"{r.file}: {r.status}, line {r.first_error_line}: {r.first_error}" for r in failed)
+                raise RuntimeError(f"load_csv into {table} failed: {detail}")
+        except BaseException:
+            with contextlib.suppress(Exception):  # PURGE removes only loaded files; the load's error is the news
+                self.execute(f"REMOVE {folder}")
+            raise
         return sum(r.rows_loaded for r in results)
 
     def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:

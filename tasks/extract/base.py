@@ -1,12 +1,17 @@
 """Template of a daily load from the landing zone: a source declares where its files land and how they
 are named; the template lists the day's files, copies the new ones (file by file, replayable), fails
 loudly on too many rejects and writes the day's marker.
+
+A day over its reject threshold is not loaded: its rows, committed file by file before the day could be checked,
+are withdrawn from the raw table again, so no mart ever reads them (incremental models rebuild any day whose raw
+rows are newer than their last build); its files are marked for the next run to load again, and a failure marker
+tells ``ops status`` why.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
@@ -16,9 +21,10 @@ import luigi
 from config.settings import landing, loading
 from targets import landing as landing_zone
 from targets.formats import META_COLUMNS, CopySpec, FileFormat, StagedFile
+from targets.markers.target import delete_markers
 from targets.warehouse import ledger
-from targets.warehouse.ledger import LOAD_HISTORY, REJECTS
-from targets.warehouse.session import Session, bind_marks
+from targets.warehouse.ledger import REJECTS
+from targets.warehouse.session import Session, bind_marks, chunks
 from tasks.base import PartlyBuiltError, WarehouseTask
 from tasks.params import DayBatchParameter
 
@@ -26,7 +32,9 @@ logger = logging.getLogger("bizops.extract")
 
 
 class RejectThresholdError(RuntimeError):
-    pass
+    def __init__(self, message: str, rejected: int):
+        super().__init__(message)
+        self.rejected = rejected  # lines rejected over the day's files
 
 
 @dataclass(frozen=True)
@@ -51,14 +59,22 @@ class DailySource:
         """Where to list the day's files: a folder, or a folder and the start of the file names."""
         return location
 
+    def columns(self) -> list[tuple[str, str]]:
+        """The raw table's columns: every field kept, as text, and where each row came from."""
+        return [(c, "VARCHAR") for c in self.file_format.columns] + list(META_COLUMNS)
+
+    def stage_url(self) -> str:
+        """Where the stage points: the source's folder of the landing zone."""
+        return landing_zone.join(landing().url, self.stage_path)
+
     def specs(self, day: date) -> list[CopySpec]:
-        stage_url = landing_zone.join(landing().url, self.stage_path)
         return [
             CopySpec(
-                self.table, self.stage, stage_url, self.listing_path(loc, day), self.pattern(loc, day), self.file_format
+                self.table, self.stage, self.stage_url(), self.listing_path(loc, day), self.pattern(loc, day),
+                self.file_format,
             )
             for loc in self.locations()
-        ]
+        ]  # fmt: skip
 
     def files(self, day: date) -> list[tuple[CopySpec, list[StagedFile]]]:
         return [(spec, landing_zone.list_files(spec)) for spec in self.specs(day)]
@@ -132,9 +148,7 @@ class LoadDailyFiles(WarehouseTask):
         return [LandingFiles(source_task=self.task_family, date=day, region=region) for day in self.days()]
 
     def prepare(self, session: Session) -> None:
-        ledger.ensure(session)
-        columns = [(c, "VARCHAR") for c in self.source().file_format.columns] + list(META_COLUMNS)
-        session.ensure_table(self.source().table, columns)
+        session.ensure_tables({**ledger.BOOKKEEPING, self.source().table: self.source().columns()})
 
     def invalidate(self, session: Session) -> None:
         """The day's files are reloaded by the next run, replacing exactly their rows."""
@@ -163,10 +177,15 @@ class LoadDailyFiles(WarehouseTask):
             try:
                 rows[task.update_id()] = task._check_partition(session, paths)
             except RejectThresholdError as exc:
+                task._withdraw(session, paths, exc.rejected)
                 failed.append(exc)
         self.report(f"{spec.table} {self.partition()}: {sum(rows.values())} rows, {len(failed)} day(s) failed", 100)
         if failed:
-            error = failed[0] if len(failed) == 1 else RejectThresholdError("; ".join(map(str, failed)))
+            error = (
+                failed[0]
+                if len(failed) == 1
+                else RejectThresholdError("; ".join(map(str, failed)), sum(e.rejected for e in failed))
+            )
             raise PartlyBuiltError(rows, error)
         return rows
 
@@ -177,24 +196,36 @@ class LoadDailyFiles(WarehouseTask):
     def _check_partition(self, session: Session, paths: list[str]) -> int:
         """Totals over every file of the day (earlier runs' included); fail above the reject share."""
         table = self.source().table
-        marks = bind_marks(paths)
-        parsed, loaded, errors = session.execute(
-            f"SELECT coalesce(sum(rows_parsed), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(errors_seen), 0) "
-            f"FROM {LOAD_HISTORY} WHERE target_table = ? AND file IN ({marks})",
-            (table, *paths),
-        )[0]
+        found = ledger.totals(session, table, paths)
+        parsed, errors = found.rows_parsed, found.errors_seen
         share = errors / parsed if parsed else 0.0
         if share > loading().max_reject_share:
-            worst = session.execute(
-                f"SELECT file, count(*) AS n, min(line), any_value(error) FROM {REJECTS} "
-                f"WHERE target_table = ? AND file IN ({marks}) GROUP BY file ORDER BY n DESC LIMIT 3",
-                (table, *paths),
-            )
+            worst = ledger.most_rejected(session, table, paths)
             detail = "; ".join(f"{f}: {n} rejected, first at line {line}: {err}" for f, n, line, err in worst)
             raise RejectThresholdError(
                 f"{table} {self.date}: {errors} of {parsed} lines rejected ({share:.2%}), over "
                 f"[loading] max_reject_share={loading().max_reject_share:.2%}. Worst: {detail}. "
-                f"The rejected lines are kept in {REJECTS}; after fixing or replacing the files, "
-                f"invalidate the day to reload it."
+                f"The rejected lines are kept in {REJECTS}; the day's rows are withdrawn until it passes, and each "
+                f"run loads its files again: fix or replace them.",
+                errors,
             )
-        return int(loaded)
+        return found.rows_loaded
+
+    def _withdraw(self, session: Session, paths: list[str], rejected: int) -> None:
+        """Take a failed day out of the raw table (module docstring): its rows go, its files are marked for
+        reloading, its marker goes (a provisional one of an earlier run too) and its failure marker is written,
+        in one transaction."""
+        failure = self.failure_marker()
+        failure.prepare(session)
+        with session.transaction():
+            for part in chunks(paths):
+                session.execute(f"DELETE FROM {self.source().table} WHERE _file IN ({bind_marks(part)})", part)
+            self.invalidate(session)
+            delete_markers(session, [self.update_id()])
+            failure.write(session, rejected)
+
+    def write_markers(self, session: Session, built: Mapping[str, int | None]) -> None:
+        """The days built, and no failure left on record for them."""
+        super().write_markers(session, built)
+        passed = [t.failure_marker().update_id for t in self.day_tasks() if t.update_id() in built]
+        delete_markers(session, passed)

@@ -14,7 +14,7 @@ import luigi
 from luigi.tools.range import RangeDaily
 
 from tasks.extract.sources import PUSH_PROXY, LoadLicenses, LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
-from tasks.params import window
+from tasks.params import PastDayParameter, WindowDaysParameter, window
 
 # (task class, fixed parameters) of every daily load.
 DAILY_LOADS: tuple[tuple[type[luigi.Task], dict[str, Any]], ...] = (
@@ -28,8 +28,8 @@ DAILY_LOADS: tuple[tuple[type[luigi.Task], dict[str, Any]], ...] = (
 class CatchUpLoads(luigi.WrapperTask):
     """All daily loads for the ``days`` days ending ``end`` (default: the window ending yesterday)."""
 
-    end = luigi.DateParameter(default=None, description="Last day of the window (default: yesterday, UTC).")
-    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    end = PastDayParameter(default=None, description="Last day of the window (default: yesterday, UTC).")
+    days = WindowDaysParameter(default=None, description="Window length (default: [loading] catchup_days).")
     sources = luigi.ListParameter(
         default=[], description="Restrict to these load task families (default: every daily load)."
     )
@@ -47,6 +47,7 @@ class CatchUpLoads(luigi.WrapperTask):
             yield RangeDaily(
                 of=cls,
                 of_params=params,
+                param_name="date",
                 start=first,
                 stop=last + timedelta(days=1),
                 days_back=(date.today() - first).days + 1,

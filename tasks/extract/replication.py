@@ -10,9 +10,10 @@ from typing import ClassVar
 import luigi
 
 from config.settings import replication
-from services.replication import replicate_table, target_of
+from services.replication import forget_bookmark, replicate_table, target_of
 from targets.postgres.session import PgSession
 from targets.warehouse.connect import connect
+from targets.warehouse.session import Session
 from tasks.base import WarehouseTask
 from tasks.params import MinuteSlotParameter
 from tasks.run_in_pod import RunInPod
@@ -50,6 +51,10 @@ class ReplicateOrgmTable(RunInPod, WarehouseTask):
         history = replication().delete_history_table
         if self.table != history:
             yield ReplicateOrgmTable(table=history, slot=self.slot)
+
+    def invalidate(self, session: Session) -> None:
+        """``ops invalidate``: the next run reloads the table in full (a marker alone would replicate only changes)."""
+        forget_bookmark(session, self.table)
 
     def run(self) -> None:
         self.check_environment()

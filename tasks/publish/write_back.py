@@ -25,15 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-import luigi
-
 from config.settings import write_back
 from targets import identifiers
 from targets.postgres.session import PgSession, pg_type, quote, split_name
 from targets.postgres.statements import Statement, split_statements
 from targets.warehouse.session import Profile, Session
 from tasks.base import WarehouseTask
-from tasks.params import MinuteSlotParameter, utcnow
+from tasks.params import MinuteSlotParameter, PastDayParameter, WindowDaysParameter, utcnow
 from tasks.publish.scripts import run_statements
 from tasks.transform.dbt import DbtBuild
 
@@ -162,8 +160,8 @@ class DrainWriteBackQueue(WarehouseTask):
         lambda: write_back().slot_minutes,
         description="Drain slot (UTC, floored to [write_back] slot_minutes); default: the current one.",
     )
-    end = luigi.DateParameter(default=None, description="Last day of the models' window (default: yesterday).")
-    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    end = PastDayParameter(default=None, description="Last day of the models' window (default: yesterday).")
+    days = WindowDaysParameter(default=None, description="Window length (default: [loading] catchup_days).")
     profile: ClassVar[Profile] = "transformer"
     atomic: ClassVar[bool] = False  # each request commits on its own; the marker says the slot's drain ran
 

@@ -1,6 +1,7 @@
 """How dbt is run: the one place that hands dbt every setting its profile reads (dbt/profiles.yml keeps no
 defaults of its own), so a run through Luigi and a `dbt` command built here use the same role, database,
-virtual warehouse and warehouse folder."""
+virtual warehouse and warehouse folder; and the one place that decides where dbt writes its artifacts and logs,
+which is where the pipeline reads them (the image's project folder is read-only: see [dbt] target_path)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ from targets.warehouse.connect import backend
 
 def project_dir() -> Path:
     return Path(dbt_settings().project_dir)
+
+
+def artifacts_dir() -> Path:
+    """Where dbt writes run_results.json, sources.json and a fresh manifest, and where the pipeline reads them."""
+    return Path(dbt_settings().target_path or project_dir() / "target").resolve()
+
+
+def logs_dir() -> Path:
+    return Path(dbt_settings().log_path or project_dir() / "logs").resolve()
 
 
 def dbt_target() -> str:
@@ -36,7 +46,11 @@ def dbt_env(nightly: bool = False) -> dict[str, str]:
 
 
 def dbt_command(*args: str) -> list[str]:
-    """A dbt command line on this project, its profiles and the configured target."""
+    """A dbt command line on this project, its profiles and the configured target, writing where
+    ``artifacts_dir()`` and ``logs_dir()`` say (the flags win over dbt's environment variables and the project)."""
     project = str(project_dir())
     dbt = str(Path(sys.executable).parent / "dbt")
-    return [dbt, *args, "--project-dir", project, "--profiles-dir", project, "--target", dbt_target()]
+    return [
+        dbt, *args, "--project-dir", project, "--profiles-dir", project, "--target", dbt_target(),
+        "--target-path", str(artifacts_dir()), "--log-path", str(logs_dir()),
+    ]  # fmt: skip

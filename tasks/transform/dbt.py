@@ -7,7 +7,9 @@ upstream node is up to date - so a reloaded day or an invalidated model rebuilds
 
 Luigi hands the nodes that are ready together to one worker as one batch (``batch_method``): one dbt
 invocation builds them in dependency order, each node's status still shows in the visualiser, and a marker
-is written for each node dbt built.
+is written for each node dbt built. A node is one task whatever selection asks for it. With several workers on the
+embedded warehouse, tasks that write it take turns (the Luigi resource of ``tasks.base.WarehouseTask``) and dbt
+uses the workers as threads (``embedded_threads``).
 """
 
 from __future__ import annotations
@@ -20,18 +22,20 @@ from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 import luigi
+import luigi.interface
 
 from config.secrets import redact
 from config.settings import replication
 from services.replication import target_of
 from targets.markers.target import MarkerTarget, utcnow
+from targets.warehouse.connect import backend
 from targets.warehouse.session import Profile, Session
 from tasks.base import PartlyBuiltError, PipelineTask, WarehouseTask
 from tasks.extract.catchup import DAILY_LOADS
 from tasks.extract.replication import ReplicateOrgmTable
-from tasks.params import window
+from tasks.params import HourSlotParameter, PastDayParameter, WindowDaysParameter, window
 from tasks.transform import manifest as dbt_manifest
-from tasks.transform.command import dbt_command, dbt_env, project_dir
+from tasks.transform.command import artifacts_dir, dbt_command, dbt_env
 
 logger = logging.getLogger("bizops.dbt")
 
@@ -49,7 +53,8 @@ def node_marker(node: dbt_manifest.Node) -> MarkerTarget:
 
 def producers(relation: str, first: date, last: date) -> list[luigi.Task]:
     """The tasks that load a raw table: the daily loads over the window, the replication of a Salesforce table
-    for the current slot. Tables nobody loads here (Segment's) have none: dbt's source freshness watches them."""
+    for the current slot. Tables nobody loads here (Segment's) have none: dbt's source freshness watches them, and
+    ``up_to_date`` counts them changed each day."""
     found: list[luigi.Task] = []
     for cls, params in DAILY_LOADS:
         if cls(date=first, **params).target_table == relation:
@@ -59,11 +64,10 @@ def producers(relation: str, first: date, last: date) -> list[luigi.Task]:
 
 
 class DbtNode(WarehouseTask):
-    """One dbt node (model, seed or snapshot); several ready nodes of a selection run as one batch, whose
-    output is the markers of its nodes."""
+    """One dbt node (model, seed or snapshot): one task whatever selection asks for it, so two selections of a run
+    never build it twice at once. Several ready nodes run as one batch, whose output is the markers of its nodes."""
 
     node = luigi.Parameter(description="dbt unique id; a batch joins several with commas.", batch_method=",".join)
-    selection = luigi.ChoiceParameter(choices=SELECTIONS, description="The selection this run builds.")
     end = luigi.DateParameter(description="Last day of the loads' window.")
     days = luigi.IntParameter(description="Window length in days.")
     version: ClassVar[int] = 1
@@ -94,23 +98,26 @@ class DbtNode(WarehouseTask):
         return all(up_to_date(uid, first, last) for uid in self.node.split(","))
 
     def query_tag(self) -> str:
-        return f"luigi:{self.task_family}:{self.selection}"
+        return f"luigi:{self.task_family}"
 
     def work(self, session: Session) -> dict[str, int | None]:
         first, last = self.window()
-        # Make's rule again at run time: another batch of this run (another selection) may have built some.
+        # Make's rule again at run time: another invocation (a cron run at the same time) may have built some.
         nodes = [n for n in self.nodes() if not up_to_date(n.unique_id, first, last)]
         if not nodes:
             return {}
         # Only the tests whose every parent is in this batch: a relationship to a node another batch builds
         # would fail for a table that does not exist yet (DbtTest runs every test).
         command = ["build", "--indirect-selection", "cautious", "--select", *(n.name for n in nodes)]
-        results = run_dbt(command, self, nightly=self.selection == "nightly")
+        # The heavy log models of the nightly selection get its (large) virtual warehouse.
+        results = run_dbt(command, self, nightly=any(n.nightly for n in nodes))
         built = {node_marker(n).update_id: None for n in nodes if results.get(n.unique_id, ("", ""))[0] == "success"}
         if len(built) < len(nodes) or failures(results):
             lines = failures(results, (*FAILED, "skipped"))
             error = DbtError(f"dbt built {len(built)} of {len(nodes)} node(s); failures:\n" + "\n".join(lines))
             raise PartlyBuiltError(built, error)
+        tests = sum(uid.startswith("test.") for uid in results)
+        self.report(f"dbt built {len(built)} node(s) and ran {tests} test(s)", 100)
         return built
 
 
@@ -126,7 +133,10 @@ def up_to_date(unique_id: str, first: date, last: date) -> bool:
         if uid in graph.sources:  # stale while a load of the window is still to (re)run
             loads = producers(graph.sources[uid], first, last)
             times = [m.inserted for t in loads if (m := t.output().marker())]
-            memo[uid] = (all(t.complete() for t in loads), max(times, default=None))
+            # A table nobody loads here (Segment's) changes by itself: it counts as changed at each midnight, so
+            # what is built on it is rebuilt once a day, by the first run after midnight.
+            changed = max(times, default=None) if loads else datetime.combine(utcnow().date(), datetime.min.time())
+            memo[uid] = (all(t.complete() for t in loads), changed)
             return memo[uid]
         node = graph.nodes.get(uid)
         if node is None:  # tests and other resources are not built here
@@ -148,9 +158,8 @@ def run_dbt(
 ) -> dict[str, tuple[str, str]]:
     """Run dbt, streaming its output to the log and the visualiser; return unique_id -> (status, message)
     from the results file dbt writes (run_results.json, or sources.json for source freshness)."""
-    project = project_dir()
-    command, env = dbt_command(*args), dbt_env(nightly)
-    results_path = project / "target" / results_file
+    command, env = dbt_command(*args, *embedded_threads()), dbt_env(nightly)
+    results_path = artifacts_dir() / results_file
     results_path.unlink(missing_ok=True)
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         for raw in proc.stdout or ():  # as it comes, not after exit: a long build is never silent
@@ -163,6 +172,13 @@ def run_dbt(
         raise DbtError(f"dbt {args[0]} exited {code} before running anything (see the log above)")
     results = json.loads(results_path.read_text())["results"]
     return {r["unique_id"]: (r["status"], redact(_message(r))[:2000]) for r in results}
+
+
+def embedded_threads() -> list[str]:
+    """On the embedded warehouse, dbt's threads are the run's workers (--workers): the tasks that use its files take
+    turns (EMBEDDED_WAREHOUSE), so the parallelism a run is given serves there as threads of the one dbt process,
+    which share the files (DuckDB's lock is per process). On Snowflake the profile's threads apply."""
+    return ["--threads", str(max(1, luigi.interface.core().workers))] if backend() == "duckdb" else []
 
 
 def _message(result: dict) -> str:
@@ -178,20 +194,21 @@ def failures(results: dict[str, tuple[str, str]], statuses: tuple[str, ...] = FA
 class DbtCheck(WarehouseTask):
     """A dbt command run as a check once per hour slot; its failures fail the task (and alert)."""
 
-    slot = luigi.DateHourParameter(default=None, description="Hour slot (default: the current hour, UTC).")
+    # Never None: Luigi's run summary ranges a family's values of a date parameter, and fails on None.
+    slot = HourSlotParameter(slot_minutes=lambda: 60, description="Hour slot (default: the current hour, UTC).")
     profile: ClassVar[Profile] = "transformer"
     atomic: ClassVar[bool] = False  # dbt holds the warehouse while it runs; the marker is written after
 
     def partition(self) -> str:
-        return f"{self.slot or utcnow().replace(minute=0, second=0, microsecond=0):%Y-%m-%dT%H}"
+        return f"{self.slot:%Y-%m-%dT%H}"
 
 
 class DbtTest(DbtCheck):
     """`dbt test` of a selection after it was built: every test, also on nodes this run did not rebuild."""
 
     selection = luigi.ChoiceParameter(choices=SELECTIONS, default="all", description="Whose tests to run.")
-    end = luigi.DateParameter(default=None, description="Last day of the loads' window (default: yesterday).")
-    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    end = PastDayParameter(default=None, description="Last day of the loads' window (default: yesterday).")
+    days = WindowDaysParameter(default=None, description="Window length (default: [loading] catchup_days).")
     target_table = "dbt.test"
 
     def partition(self) -> str:
@@ -227,8 +244,8 @@ class DbtBuild(luigi.WrapperTask):
     with ``checks``, then `dbt test` of the selection and `dbt source freshness`."""
 
     selection = luigi.ChoiceParameter(choices=SELECTIONS, default="all", description="Which nodes to build.")
-    end = luigi.DateParameter(default=None, description="Last day of the loads' window (default: yesterday).")
-    days = luigi.IntParameter(default=None, description="Window length (default: [loading] catchup_days).")
+    end = PastDayParameter(default=None, description="Last day of the loads' window (default: yesterday).")
+    days = WindowDaysParameter(default=None, description="Window length (default: [loading] catchup_days).")
     checks = luigi.BoolParameter(default=False, description="Also run dbt test and dbt source freshness.")
 
     def requires(self) -> Iterator[luigi.Task]:
@@ -238,4 +255,4 @@ class DbtBuild(luigi.WrapperTask):
         first, last = window(self.end, self.days)
         days = (last - first).days + 1
         for node in dbt_manifest.load().select(self.selection):
-            yield DbtNode(node=node.unique_id, selection=self.selection, end=last, days=days)
+            yield DbtNode(node=node.unique_id, end=last, days=days)

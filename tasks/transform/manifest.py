@@ -1,7 +1,7 @@
 """dbt's manifest, read once per process: nodes, their parents, and the raw tables they read.
 
-The manifest is baked into the image at build time (`dbt parse`); locally it is refreshed with
-`dbt parse` whenever a file of the dbt project is newer than it.
+The manifest is baked into the image's project folder at build time (the Dockerfile calls ``load``); where the
+project changed since the newest manifest (locally), `dbt parse` refreshes it in the artifacts folder.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from tasks.transform.command import dbt_command, dbt_env, project_dir
+from tasks.transform.command import artifacts_dir, dbt_command, dbt_env, project_dir
 
 BUILDABLE = ("model", "seed", "snapshot")
 
@@ -26,6 +26,11 @@ class Node:
     tags: frozenset[str]
     parents: tuple[str, ...]  # unique ids of nodes and sources it reads
 
+    @property
+    def nightly(self) -> bool:
+        """In the nightly selection: the models tagged nightly (the heavy log models) and the seeds."""
+        return "nightly" in self.tags or self.resource_type == "seed"
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -36,8 +41,7 @@ class Manifest:
         """frequent: models not tagged nightly; nightly: models tagged nightly and the seeds; all."""
         chosen = []
         for node in self.nodes.values():
-            nightly = "nightly" in node.tags or node.resource_type == "seed"
-            if selection == "all" or (selection == "nightly") == nightly:
+            if selection == "all" or (selection == "nightly") == node.nightly:
                 chosen.append(node)
         return sorted(chosen, key=lambda n: n.unique_id)
 
@@ -73,7 +77,10 @@ def _stale(path: Path) -> bool:
 
 @lru_cache(maxsize=1)
 def load() -> Manifest:
-    path = project_dir() / "target" / "manifest.json"
+    # dbt's latest parse, else the one the image build left in the project's own target/ (the image's project is
+    # read-only, so its pods' dbt writes elsewhere: command.artifacts_dir)
+    candidates = [artifacts_dir() / "manifest.json", project_dir().resolve() / "target" / "manifest.json"]
+    path = next((p for p in candidates if not _stale(p)), candidates[0])
     if _stale(path):
         subprocess.run(dbt_command("parse", "--quiet"), env=dbt_env(), check=True)
     raw = json.loads(path.read_text())

@@ -11,9 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, unquote
 
 import pytest
+import yaml
 
 from tests.dbt import raw_data as raw
-from tests.dbt.conftest import DbtProject, make_project, rows
+from tests.dbt.conftest import DBT_DIR, DbtProject, make_project, rows
 
 DAY = dt.timedelta(days=1)
 
@@ -105,16 +106,16 @@ def test_security_decodes_once_then_parses_by_exact_key(analytics) -> None:
     assert auc_uc == [(7, 9)]  # uc is not read from inside auc
 
 
-def version_like(version: str | None) -> bool:
-    """SQL `version LIKE '_.%._._.%._'`."""
-    return version is not None and re.fullmatch(r".\..*\..\..\..*\..", version, re.S) is not None
+def release_version(version: str | None) -> bool:
+    """A release's build: its version twice, six or more dot-separated numbers of any width."""
+    return version is not None and re.fullmatch(r"[0-9]+(\.[0-9]+){5,}", version) is not None
 
 
 def expected_server_days(checks: set[tuple], run_date: dt.date) -> dict[tuple, tuple]:
     by_day: dict[tuple, list[tuple]] = defaultdict(list)
     for c in checks:
         server, version, dev, tests, auc, uc, ip, day, ts = c[0], c[1], c[2], c[3], c[6], c[7], c[13], c[14], c[15]
-        if dev or tests or not version_like(version) or uc < auc or not server:
+        if dev or tests or not release_version(version) or uc < auc or not server:
             continue
         if day > run_date - DAY or server == raw.EXCLUDED_SERVER:
             continue
@@ -279,6 +280,13 @@ def test_google_analytics_staging_when_enabled(analytics) -> None:
 # --- ARR --------------------------------------------------------------------------------------------------
 
 
+def within_horizon(day: dt.date) -> bool:
+    """Within the dbt project's arr_horizon_years of the run date: a date further away is a typo."""
+    years = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text())["vars"]["arr_horizon_years"]
+    run = raw.RUN_DATE
+    return run.replace(year=run.year - years) <= day <= run.replace(year=run.year + years)
+
+
 def line_item_arr() -> dict[str, tuple[str, str, dict[dt.date, int]]]:
     """Daily ARR per line item: {sfid: (account, master, {day: arr})}, from the fixture rows."""
     accounts = {
@@ -289,6 +297,8 @@ def line_item_arr() -> dict[str, tuple[str, str, dict[dt.date, int]]]:
     for sfid, opportunity, product, price, start, end in raw.LINE_ITEMS:
         account, won = opportunities[opportunity]
         if sfid in raw.DELETED_IDS or not won or account not in accounts or product != "Recurring" or end <= start:
+            continue
+        if not (within_horizon(start) and within_horizon(end)):
             continue
         days = [start + i * DAY for i in range((end - start).days + 1)]
         leap = any(d.month == 2 and d.day == 29 for d in days)
@@ -333,23 +343,31 @@ def test_daily_arr_per_account_and_master(analytics, model: str, key: str, by: i
     assert dict(got) == expected
 
 
+def first_arr_day(arr_by_day: dict[dt.date, int]) -> dt.date | None:
+    return min((d for d, arr in arr_by_day.items() if arr), default=None)
+
+
+def classify(month: dt.date, last: dt.date, starting: int, ending: int, first: dt.date | None) -> str | None:
+    """New: [month, last] holds the first day with ARR, whatever the change; otherwise the change's class."""
+    delta = ending - starting
+    if first is not None and month <= first <= last:
+        return "New"
+    if delta > 0:
+        return "Expansion" if starting else "Resurrection"
+    if delta < 0:
+        return "Contraction" if ending else "Churn"
+    return None
+
+
 def classify_months(arr_by_day: dict[dt.date, int]) -> dict[dt.date, tuple]:
     days = spine(arr_by_day)
     months = sorted({d.replace(day=1) for d in days})
-    result, seen_change = {}, False
+    result = {}
     for month in months:
-        next_month = (month + 32 * DAY).replace(day=1)
-        starting, ending = arr_by_day.get(month - DAY, 0), arr_by_day.get(next_month - DAY, 0)
-        delta = ending - starting
-        kind = None
-        if delta and not seen_change:
-            kind = "New"
-        elif delta > 0:
-            kind = "Expansion" if starting else "Resurrection"
-        elif delta < 0:
-            kind = "Contraction" if ending else "Churn"
-        seen_change = seen_change or bool(delta)
-        result[month] = (starting, ending, delta, kind)
+        last = (month + 32 * DAY).replace(day=1) - DAY
+        starting, ending = arr_by_day.get(month - DAY, 0), arr_by_day.get(last, 0)
+        kind = classify(month, last, starting, ending, first_arr_day(arr_by_day))
+        result[month] = (starting, ending, ending - starting, kind)
     return result
 
 
@@ -384,23 +402,15 @@ def test_monthly_arr_classification(analytics, model: str, key: str, by: int) ->
 
 def classify_months_to_date(arr_by_day: dict[dt.date, int]) -> dict[dt.date, tuple]:
     """Per day, from the spine's first to the end of its last month: the month so far as (month, starting, ending,
-    delta, class), New when no earlier month changed."""
+    delta, class), New once the month so far holds the first day with ARR."""
     days = spine(arr_by_day)
-    changed = {month for month, (_, _, delta, _) in classify_months(arr_by_day).items() if delta}
     last = (max(days).replace(day=1) + 32 * DAY).replace(day=1) - DAY
     result = {}
     for day in (min(days) + i * DAY for i in range((last - min(days)).days + 1)):
         month = day.replace(day=1)
         starting, ending = arr_by_day.get(month - DAY, 0), arr_by_day.get(day, 0)
-        delta = ending - starting
-        kind = None
-        if delta and not any(m < month for m in changed):
-            kind = "New"
-        elif delta > 0:
-            kind = "Expansion" if starting else "Resurrection"
-        elif delta < 0:
-            kind = "Contraction" if ending else "Churn"
-        result[day] = (month, starting, ending, delta, kind)
+        kind = classify(month, day, starting, ending, first_arr_day(arr_by_day))
+        result[day] = (month, starting, ending, ending - starting, kind)
     return result
 
 

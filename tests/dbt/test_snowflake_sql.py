@@ -15,19 +15,31 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tasks.transform.command import dbt_env
+from tests.conftest import Settings, missing
 from tests.dbt.conftest import DBT_DIR
 
 COMPILE = """
+import json
 import sys
 import fakesnow
 import snowflake.connector
 from dbt.cli.main import dbtRunner
 
-project = sys.argv[1]
+project, logins = sys.argv[1], []
 with fakesnow.patch():
-    con = snowflake.connector.connect(database="ANALYTICS")
+    fake = snowflake.connector.connect
+
+    def connect(**arguments):  # what dbt signs in with, never the credentials themselves
+        logins.append({"role": arguments.get("role"), "key pair": arguments.get("private_key") is not None,
+                       "password": bool(arguments.get("password"))})
+        return fake(**arguments)
+
+    snowflake.connector.connect = connect
+    con = fake(database="ANALYTICS")
     for schema, table, day in [
         ("events", "security", "logdate"), ("mattermost", "server_security_details", "date"),
         ("mattermost", "server_daily_details", "date"), ("releases", "downloads", "logdate"),
@@ -39,8 +51,11 @@ with fakesnow.patch():
         "compile", "--project-dir", project, "--profiles-dir", project, "--target", "snowflake", "--threads", "1",
         "--vars", "{google_analytics_integrations: [docs, mattermost_com]}",
     ])
+with open(sys.argv[2], "w") as out:
+    json.dump(logins, out)
 sys.exit(0 if result.success else 1)
 """
+ROLE = "TRANSFORMER_OF_THE_SETTINGS"
 DUCKDB_ONLY = [
     r"\bregexp_matches\(", r"\bregexp_extract\(", r"\bstrftime\(", r"\bepoch_ms\(", r"\btry\(", r"\btimezone\(",
     r"(?<!util\.)\burl_decode\(", r"\binterval\b", r"\bstring_split\(",
@@ -49,16 +64,29 @@ DUCKDB_ONLY = [
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project_dir = tmp_path_factory.mktemp("snowflake") / "dbt"
+    """The project compiled for Snowflake, signing in with a passphrase-protected key file and no password, the
+    role from [snowflake] transform_role."""
+    tmp = tmp_path_factory.mktemp("snowflake")
+    project_dir = tmp / "dbt"
     shutil.copytree(DBT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    env = dbt_env() | {
-        "SNOWFLAKE_ACCOUNT": "test_account",
-        "SNOWFLAKE_TRANSFORM_USER": "transformer",
-        "SNOWFLAKE_TRANSFORM_PASSWORD": "not-a-secret",
-        "DO_NOT_TRACK": "1",
-    }
+    key = tmp / "transformer.p8"
+    key.write_bytes(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"key passphrase")))  # fmt: skip
+    settings = Settings()
+    settings.set("snowflake", "transform_role", ROLE)
+    try:
+        env = {k: v for k, v in dbt_env().items() if not k.startswith("SNOWFLAKE_TRANSFORM_P")} | {
+            "SNOWFLAKE_ACCOUNT": "test_account",
+            "SNOWFLAKE_TRANSFORM_USER": "transformer",
+            "SNOWFLAKE_TRANSFORM_PRIVATE_KEY_PATH": str(key),
+            "SNOWFLAKE_TRANSFORM_PRIVATE_KEY_PASSPHRASE": "key passphrase",
+            "DO_NOT_TRACK": "1",
+        }
+    finally:
+        settings.restore()
     done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", COMPILE, str(project_dir)],
+        [sys.executable, "-W", "ignore", "-c", COMPILE, str(project_dir), str(tmp / "logins.json")],
         cwd=project_dir,
         env=env,
         capture_output=True,
@@ -67,6 +95,11 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     return project_dir / "target" / "compiled" / "bizops"
+
+
+def test_dbt_signs_in_with_the_key_pair_as_the_role_of_the_settings(compiled: Path) -> None:
+    logins = json.loads((compiled.parents[3] / "logins.json").read_text())
+    assert logins and all(login == {"role": ROLE, "key pair": True, "password": False} for login in logins)
 
 
 def compiled_sql(compiled: Path) -> dict[str, str]:
@@ -110,15 +143,15 @@ URL_DECODE_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the Snowflake UDF's JavaScript")
 def test_snowflake_url_decode_udf_matches_duckdb(compiled: Path) -> None:
+    node = shutil.which("node") or missing("node", "it runs the Snowflake UDF's JavaScript")
     ddl = (compiled / "analyses" / "udfs.sql").read_text()
     body = re.search(r"\$\$(.*)\$\$", ddl, re.S).group(1)
     script = (
         f"function url_decode(S) {{{body}}}\nconsole.log(JSON.stringify(JSON.parse(process.argv[1]).map(url_decode)));"
     )
     done = subprocess.run(
-        ["node", "-e", script, json.dumps(URL_DECODE_CASES)], capture_output=True, text=True, timeout=60, check=True
+        [node, "-e", script, json.dumps(URL_DECODE_CASES)], capture_output=True, text=True, timeout=60, check=True
     )
     with duckdb.connect() as con:
         expected = [

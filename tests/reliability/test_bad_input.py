@@ -1,6 +1,7 @@
 """Bad input: damaged, empty, malformed and oversized files among a day's good ones, and bad rows in Postgres.
 Each must give a clear error or a counted reject naming its file and line - and nothing else of the run may be
-lost: every other file, day and table equals the clean run's, row for row."""
+lost: every other file, day and table equals the clean run's, row for row. A day whose rejects fail it keeps none
+of its rows (no mart may read a failed day): its files wait, marked for reloading, and a failure marker says why."""
 
 from __future__ import annotations
 
@@ -144,16 +145,17 @@ def land(world: World, ws_name: str, bad: BadFile) -> Path:
     return landing
 
 
-def without(state: State, bad: BadFile, day_marker: str) -> State:
-    """The state less everything about the bad file (its rows, history and rejects) and its day's marker."""
+def without(state: State, bad: BadFile, files: Collection[str], markers: Collection[str]) -> State:
+    """The state less everything about these files of the bad file's table (their rows, history and rejects) and
+    these markers."""
 
     def dropped(name: str, relation: Relation, row: tuple) -> bool:
         if name == bad.table:
-            return row[relation.column("_file")] == bad.name
+            return row[relation.column("_file")] in files
         if name in ("raw.pipeline.load_history", "raw.pipeline.rejects"):
-            return row[relation.column("file")] == bad.name
+            return row[relation.column("target_table")] == bad.table and row[relation.column("file")] in files
         if name == "raw.pipeline.markers":
-            return row[relation.column("update_id")] == day_marker
+            return row[relation.column("update_id")] in markers
         return False
 
     return {
@@ -161,6 +163,28 @@ def without(state: State, bad: BadFile, day_marker: str) -> State:
             {row: n for row, n in relation.rows.items() if not dropped(name, relation, row)}))
         for name, relation in state.items()
     }  # fmt: skip
+
+
+def about_table(ledger: Relation, table: str) -> list[dict[str, Any]]:
+    """The rows of a ledger (load history, rejects) about one table, as dicts."""
+    i = ledger.column("target_table")
+    return [dict(zip(ledger.columns, row, strict=True)) for row in ledger.rows if row[i] == table]
+
+
+def failed_day_problems(bad: BadFile, day: str, state: State) -> list[str]:
+    """A failed day: none of its rows in the table, every file of it marked for reloading, a failure marker."""
+    problems = []
+    relation = state[bad.table]
+    left = {row[relation.column("_file")] for row in relation.rows if day in row[relation.column("_file")]}
+    if left:
+        problems.append(f"the failed day {day} still has rows in {bad.table}, from {sorted(left)}")
+    waiting = {f["file"]: f["status"] for f in about_table(state["raw.pipeline.load_history"], bad.table)}
+    if not_marked := {f: s for f, s in waiting.items() if day in f and s != "INVALIDATED"}:
+        problems.append(f"files of the failed day {day} not marked for reloading: {not_marked}")
+    markers = state["raw.pipeline.markers"]
+    if f"{bad.table}/{day}/failed/v1" not in {row[markers.column("update_id")] for row in markers.rows}:
+        problems.append(f"no failure marker for {bad.table} {day}")
+    return problems
 
 
 def about(ledger: Relation, file: str) -> list[dict[str, Any]]:
@@ -200,7 +224,10 @@ def file_problems(bad: BadFile, state: State, run: harness.Run) -> list[str]:
         for i, line in enumerate(bad.lines, HEADER_LINES + 1 if bad.table == DIAGNOSTICS else 1)
         if i not in bad.rejected
     )
-    if bad.damaged:
+    if bad.fails_day:
+        if loaded:
+            problems.append(f"{bad.name}: {loaded.total()} row(s) of a failed day left in {bad.table}")
+    elif bad.damaged:
         if garbage := loaded - written:
             problems.append(f"{bad.name}: {garbage.total()} row(s) loaded that the file never held (garbage)")
     elif loaded != written:
@@ -225,9 +252,14 @@ def test_a_bad_file_is_a_counted_reject_or_a_clear_error_and_nothing_else_is_los
     run = ws.run("loads")
     state = ws.state()
     day = bad.key.split(".")[1][:10] if bad.table == DIAGNOSTICS else bad.key.split("/")[1]
-    day_marker = f"{bad.table}/{day}/v1"
+    markers = {f"{bad.table}/{day}/v1", f"{bad.table}/{day}/failed/v1"}
     problems = file_problems(bad, state, run)
-    problems += harness.diff(without(clean.after["loads"], bad, day_marker), without(state, bad, day_marker))
+    files = {bad.name}
+    if bad.fails_day:  # the day's other files are withdrawn too
+        problems += failed_day_problems(bad, day, state)
+        history = clean.after["loads"]["raw.pipeline.load_history"]
+        files |= {f["file"] for f in about_table(history, bad.table) if day in f["file"]}
+    problems += harness.diff(without(clean.after["loads"], bad, files, markers), without(state, bad, files, markers))
     ledger.record(
         f"bad input: {case}", not problems, "the file's rejects and rows; every other file, day and table",
         "; ".join(problems)[:200],
@@ -252,7 +284,8 @@ def test_an_unparseable_logdate_is_rejected_at_load_and_the_marts_are_built(
         failed = [line for line in build.log.splitlines() if "error:" in line.lower()][:3]
         problems.append(f"dbt exited {build.code}, naming neither file nor line: {' | '.join(failed)[:400]}")
     marker = f"{DIAGNOSTICS}/{bad.key.split('.')[1][:10]}/v1"
-    problems += harness.diff(without(clean.after["dbt"], bad, marker), without(ws.state(), bad, marker),
+    problems += harness.diff(without(clean.after["dbt"], bad, {bad.name}, {marker}),
+                             without(ws.state(), bad, {bad.name}, {marker}),
                              only=lambda name: name.startswith("analytics."))  # fmt: skip
     ledger.record(
         "bad input: unparseable CloudFront logdate", not problems, "rejects at load; every mart after dbt",

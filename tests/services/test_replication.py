@@ -7,13 +7,11 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-import fakesnow
 import psycopg2
 import pytest
 
 from services.replication import Outcome, ReplicationError, replicate_table
 from targets.postgres.session import PgSession
-from targets.warehouse import snowflake_session as snowflake_backend
 from targets.warehouse.connect import connect
 from targets.warehouse.duckdb_session import DuckDBSession
 from tasks.extract.replication import ReplicateOrgm, ReplicateOrgmTable
@@ -183,20 +181,10 @@ NARROW = {
 
 
 @pytest.fixture
-def snowflake_db(db, settings, monkeypatch):
+def snowflake_db(db, snowflake, settings):
     excluded = [f"{table}.{column}" for table, columns in NARROW.items() for column in columns]
     settings.set("replication", "exclude_columns", json.dumps(excluded))
-    settings.set("warehouse", "backend", "snowflake")
-    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_LOAD_USER", "SNOWFLAKE_LOAD_PASSWORD"):
-        monkeypatch.setenv(name, f"dummy-{name.lower()}")
-    # fakesnow's COPY looks up its load history in the session's current database (Snowflake's COPY needs
-    # none), and a run that issues no CREATE SCHEMA never sets one: sessions start in raw.
-    credentials = snowflake_backend.credentials
-    monkeypatch.setattr(snowflake_backend, "credentials", lambda profile: {**credentials(profile), "database": "raw"})
-    with fakesnow.patch():
-        with connect("setup") as s:
-            s.execute("CREATE DATABASE IF NOT EXISTS raw")
-        yield db
+    return db
 
 
 def test_replication_through_the_snowflake_backend_on_fakesnow(snowflake_db):

@@ -44,5 +44,6 @@ def test_a_missing_secret_fails_before_any_work_naming_it(env, monkeypatch):
 @pytest.mark.usefixtures("small_days_tolerate_their_dirt")
 def test_snowflake_credentials_are_required_by_name_on_that_backend(env, settings):
     settings.set("warehouse", "backend", "snowflake")
-    with pytest.raises(MissingSecretError, match="SNOWFLAKE_ACCOUNT, SNOWFLAKE_LOAD_USER, SNOWFLAKE_LOAD_PASSWORD"):
+    login = "SNOWFLAKE_LOAD_PRIVATE_KEY or SNOWFLAKE_LOAD_PRIVATE_KEY_PATH or SNOWFLAKE_LOAD_PASSWORD"
+    with pytest.raises(MissingSecretError, match=f"SNOWFLAKE_ACCOUNT, SNOWFLAKE_LOAD_USER, {login},"):
         LoadLicenses(date=SETTLED).run()

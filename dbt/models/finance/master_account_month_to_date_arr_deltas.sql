@@ -1,5 +1,6 @@
 -- Each master account's ARR movement over the month so far, on every day: the figures of
--- master_account_monthly_arr_deltas for the month from its first day to `day`, classified by the same macro.
+-- master_account_monthly_arr_deltas for the month from its first day to `day`, classified by the same macro
+-- (New: the month so far holds the account's first day with ARR).
 
 with daily as (
     select
@@ -9,7 +10,8 @@ with daily as (
         total_arr,
         previous_day_arr,
         total_arr_delta,
-        day = max(day) over (partition by master_account_sfid) as is_spine_end
+        day = max(day) over (partition by master_account_sfid) as is_spine_end,
+        max(case when master_account_new_arr then day end) over (partition by master_account_sfid) as first_arr_day
     from {{ ref('master_account_daily_arr_deltas') }}
 ),
 
@@ -24,6 +26,7 @@ to_date as (
         cast(sum(total_arr_delta) over (
             partition by master_account_sfid, month order by day rows between unbounded preceding and current row
         ) as {{ dbt.type_bigint() }}) as total_arr_delta,
+        first_arr_day,
         is_spine_end
     from daily
 ),
@@ -31,7 +34,7 @@ to_date as (
 -- The spine ends before its month does; the ARR stays 0 after it, so the rest of that month repeats its last
 -- day and a digest day there still sees the month's fall.
 days as (
-    select master_account_sfid, month, day, month_starting_arr, month_ending_arr, total_arr_delta
+    select master_account_sfid, month, day, month_starting_arr, month_ending_arr, total_arr_delta, first_arr_day
     from to_date
     union all
     select
@@ -40,27 +43,13 @@ days as (
         dates.date_day as day,
         to_date.month_starting_arr,
         to_date.month_ending_arr,
-        to_date.total_arr_delta
+        to_date.total_arr_delta,
+        to_date.first_arr_day
     from to_date
     join {{ ref('dates') }} as dates
         on dates.month_start = to_date.month
         and dates.date_day > to_date.day
     where to_date.is_spine_end
-),
-
--- From the monthly mart, so "a change in an earlier month" means what it means there.
-first_changes as (
-    select master_account_sfid, min(month) as first_change_month
-    from {{ ref('master_account_monthly_arr_deltas') }}
-    where total_arr_delta <> 0
-    group by master_account_sfid
-),
-
-classified as (
-    select days.*, first_changes.first_change_month
-    from days
-    left join first_changes
-        on first_changes.master_account_sfid = days.master_account_sfid
 )
 
 select
@@ -70,5 +59,5 @@ select
     month_starting_arr,
     month_ending_arr,
     total_arr_delta,
-    {{ arr_change_type() }} as arr_change_type
-from classified
+    {{ arr_change_type('day') }} as arr_change_type
+from days

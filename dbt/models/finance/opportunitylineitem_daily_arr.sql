@@ -1,6 +1,9 @@
 -- Daily ARR of each won recurring line item over its term, start and end days included.
 -- A term that contains 29 February has one day less in the denominator, so a one-year term of price P
 -- yields P on every day whether or not it crosses a leap day. Rounded to a whole currency unit.
+-- Only plausible terms count (macro arr_term: an end after the start, both dates within var('arr_horizon_years')
+-- of the run date); the others are data errors (qa.salesforce_data_errors), kept out so that one typo cannot
+-- distort or stop the ARR marts. util.dates covers every plausible term, leap days included.
 
 with line_items as (
     select
@@ -21,7 +24,7 @@ with line_items as (
         on parent.sfid = account.parentid
     where opportunity.iswon
       and line_item.product_type__c = 'Recurring'
-      and line_item.end_date__c > line_item.start_date__c
+      and {{ arr_term('line_item.start_date__c', 'line_item.end_date__c') }}
 ),
 
 days as (

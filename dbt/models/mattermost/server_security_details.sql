@@ -5,13 +5,19 @@
     on_schema_change='fail',
 ) }}
 -- Active users per server and complete day, from the security checks of real production servers.
+--
+-- A release reports its build `b` as CurrentVersion.BuildNumber, and a release's build number is its version again
+-- (10.5.2.10.5.2): six or more dot-separated numbers, each of any width. That is 2020's rule
+-- `version like '_.%._._.%._'` without its one-digit parts, which dropped 4.10.10 and every 10.x and 11.x server.
+-- Builds whose number is not a version (5.20.0._BUILD_NUMBER_ of a dev build, 5.20.0.dev) and servers running their
+-- unit tests (ut=1) are not production servers.
 
 with checks as (
     select *
     from {{ ref('security') }} as security
     where not dev_build
       and not ran_tests
-      and version like '_.%._._.%._'
+      and {{ regex_search('version', '^[0-9]+([.][0-9]+){5,}$') }}
       and user_count >= active_user_count
       and id is not null
       and logdate <= {{ dbt.dateadd('day', -1, run_date()) }}

@@ -46,6 +46,21 @@ where end_date__c < start_date__c
 
 union all
 
+-- A date that far from today is a typo (2204 for 2024); ARR leaves the line item out (macro arr_term).
+select 'line item starts before the horizon', 'opportunitylineitem',
+    sfid, systemmodstamp, createddate
+from line_items
+where start_date__c < {{ arr_horizon('start') }}
+
+union all
+
+select 'line item ends past the horizon', 'opportunitylineitem',
+    sfid, systemmodstamp, createddate
+from line_items
+where end_date__c > {{ arr_horizon('end') }}
+
+union all
+
 select 'line item without opportunity', 'opportunitylineitem',
     line_items.sfid, line_items.systemmodstamp, line_items.createddate
 from line_items

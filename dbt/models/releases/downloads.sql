@@ -1,12 +1,9 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='logdate',
-    on_schema_change='fail',
-) }}
+{{ config(materialized='table') }}
 -- Completed downloads of server tarballs and desktop apps from releases.mattermost.com.
 -- Partial downloads are dropped: besides the 1 MB floor, a download more than one standard deviation from
 -- the mean size of its URI (over all history) is not counted. Lines loaded twice count once (request id).
+-- Rebuilt whole each run: the statistics read all history anyway, and every day must follow them (incremental, an
+-- old day kept the statistics of its first build, so the counts depended on when the days were loaded).
 {%- set server_uri = '^/[1-9][0-9]{0,2}[.][0-9]{1,3}[.][0-9]{1,3}/' %}
 {%- set desktop_uri = '^/desktop/[0-9]+[.][0-9]+[.][0-9]+/' %}
 
@@ -72,4 +69,3 @@ select
     {{ regex_extract('referrer', '^[a-z][a-z0-9+.-]*://([^/?#:]+)') }} as server_source,
     _loaded_at as loaded_at
 from complete
-where {{ rebuild_days_filter(source('releases', 'log_entries'), 'cast(logdate as date)', '_loaded_at', 'logdate') }}

@@ -119,11 +119,13 @@ def log_freshness(session: Session, source: Source, day: date) -> Freshness:
 
 
 def _newest_marker_day(session: Session, table: str, day: date) -> date | None:
-    """Loads' update_ids are <table>/<YYYY-MM-DD>/v<n>."""
+    """Loads' update_ids are <table>/<YYYY-MM-DD>/v<n> (a day that failed has <table>/<YYYY-MM-DD>/failed/v<n>)."""
     days = []
     for (update_id,) in session.execute(f"SELECT update_id FROM {marker_table()} WHERE target_table = ?", (table,)):
+        partition, *rest = update_id[len(table) + 1 :].split("/")
         with contextlib.suppress(ValueError):
-            days.append(date.fromisoformat(update_id[len(table) + 1 :].split("/")[0]))
+            if len(rest) == 1:
+                days.append(date.fromisoformat(partition))
     return max((d for d in days if d <= day), default=None)
 
 

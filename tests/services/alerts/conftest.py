@@ -5,8 +5,10 @@ and reaches the server by URL, like the real webhook.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +30,7 @@ class FakeMattermost(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []  # scripted answers, then 200
+        self.delay = 0.0  # seconds between receiving a post and answering it (a slow server)
         self.lock = threading.Lock()
 
     @property
@@ -51,11 +54,13 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests.append({"path": self.path, "content_type": self.headers["Content-Type"], "body": body})
             status = self.server.statuses.pop(0) if self.server.statuses else 200
+        time.sleep(self.server.delay)
         answer = b"ok" if status == 200 else b'{"message": "scripted failure"}'
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+        with contextlib.suppress(OSError):  # a client that timed out has closed the connection
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
     def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
         pass

@@ -1,5 +1,6 @@
 """The alert messages (services.alerts.messages): what a failure alert carries of a failed external program -
-redacted, without the environment it ran in."""
+redacted, without the environment it ran in - of a missing secret (values redacted, names kept), and of a long
+exception message (its head and the frames)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import pytest
 from luigi.contrib.external_program import ExternalProgramTask
 from luigi.execution_summary import LuigiStatusCode
 
+from config import secrets
+from config.secrets import redact
+from services.alerts.messages import TRACEBACK_CHARS, TRACEBACK_LINES
 from tests.conftest import build
 from tests.services.alerts.conftest import FakeMattermost, NeverComplete
 
@@ -44,3 +48,58 @@ def test_external_program_secret_and_environment_never_posted(
     assert "COMMAND: sh -c 'echo $SNOWFLAKE_TRANSFORM_PASSWORD;" in text
     assert "failing with ***" in text  # the stderr tail, redacted
     assert "STDOUT" not in text
+
+
+class AlertsNeedsASecret(NeverComplete):
+    """Fails as a task does when a variable it needs is not set."""
+
+    def run(self) -> None:
+        secrets.require("ReplicateOrgmTable", "duckdb")
+
+
+def test_a_missing_secret_alert_names_the_task_and_the_variable(
+    mattermost: FakeMattermost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HEROKU_POSTGRESQL_URL", raising=False)
+    monkeypatch.setenv("SNOWFLAKE_TRANSFORM_PASSWORD", SECRET)
+
+    assert build(AlertsNeedsASecret(), detailed_summary=True).status == LuigiStatusCode.FAILED
+
+    [payload] = mattermost.payloads()
+    needs = (
+        "MissingSecretError: ReplicateOrgmTable needs environment variable(s) HEROKU_POSTGRESQL_URL, which are not "
+        "set (Kubernetes Secret 'bizops', keys heroku-postgresql-url)"
+    )
+    assert payload["text"] == f":red_circle: **AlertsNeedsASecret** failed: {needs}"
+    assert needs in payload["attachments"][0]["text"]
+    # Values are still redacted, in every form: the registered secret's, and a NAME=value pair's.
+    assert redact(f"login with {SECRET}: SNOWFLAKE_TRANSFORM_PASSWORD={SECRET}") == (
+        "login with ***: SNOWFLAKE_TRANSFORM_PASSWORD=***"
+    )
+
+
+def _build_nodes() -> None:
+    _run_dbt()
+
+
+def _run_dbt() -> None:
+    failures = "\n".join(f"model.bizops.m{i:03d}: error: Binder Error: column x not found" for i in range(300))
+    raise RuntimeError(f"dbt built 0 of 300 node(s); failures:\n{failures}")
+
+
+class AlertsLongMessage(NeverComplete):
+    def run(self) -> None:
+        _build_nodes()
+
+
+def test_a_long_message_keeps_its_head_and_the_frames(mattermost: FakeMattermost) -> None:
+    assert build(AlertsLongMessage(), detailed_summary=True).status == LuigiStatusCode.FAILED
+
+    [payload] = mattermost.payloads()
+    text = payload["attachments"][0]["text"]
+    body = text.removeprefix("```\n").removesuffix("\n```")
+    assert len(body.splitlines()) <= TRACEBACK_LINES and len(body) <= TRACEBACK_CHARS
+    for frame in ("in run", "in _build_nodes", "in _run_dbt"):  # the innermost frames, the one that raised last
+        assert frame in text
+    assert "RuntimeError: dbt built 0 of 300 node(s); failures:\nmodel.bizops.m000: error: Binder Error" in text
+    assert "model.bizops.m299" not in text and "more lines)" in text

@@ -1,5 +1,5 @@
-"""Posting to the Mattermost webhook (services.alerts.webhook): retries, limits, and a webhook that is down or not
-configured, which changes nothing about the run."""
+"""Posting to the Mattermost webhook (services.alerts.webhook): retries, limits, a post that must appear at most once,
+and a webhook that is down or not configured, which changes nothing about the run."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from luigi.execution_summary import LuigiStatusCode
 
 from services.alerts.messages import FOOTER_LIMIT, TEXT_LIMIT
 from services.alerts.run import run_with_retcodes
-from services.alerts.webhook import _warn_alerts_off, post
-from tests.conftest import build
+from services.alerts.webhook import Delivery, _warn_alerts_off, deliver, post
+from tests.conftest import Settings, build
 from tests.services.alerts.conftest import HOOK_ID, AlertsBrokenRequires, AlertsFailing, FakeMattermost
 
 
@@ -81,3 +81,32 @@ def test_missing_url_warns_once_and_posts_nothing(
     assert mattermost.requests == []
     warnings = [r for r in caplog.records if r.getMessage() == "MATTERMOST_WEBHOOK_URL is not set: alerts are off"]
     assert len(warnings) == 1
+
+
+def test_a_timeout_is_retried_for_an_alert_but_not_for_a_post_that_must_appear_once(
+    mattermost: FakeMattermost, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.set("alerts", "timeout_seconds", "0.3")
+    mattermost.delay = 1.0  # every post arrives; every answer comes too late
+
+    assert post({"text": "an alert"}) is False
+    assert len(mattermost.requests) == 3  # retries = 2: a duplicate alert is harmless
+    mattermost.requests.clear()
+
+    assert deliver({"text": "a digest"}, at_most_once=True) is Delivery.UNKNOWN
+    assert len(mattermost.requests) == 1
+    assert "sent without an answer (ReadTimeout, attempt 1): it may be posted" in caplog.text
+
+
+def test_a_post_that_must_appear_once_is_retried_while_it_cannot_have_arrived(
+    mattermost: FakeMattermost, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    mattermost.statuses = [503]
+    assert deliver({"text": "a digest"}, at_most_once=True) is Delivery.ACCEPTED  # an answer: it was not posted
+    assert len(mattermost.requests) == 2
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused, nothing is sent
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MATTERMOST_WEBHOOK_URL", f"http://127.0.0.1:{port}/hooks/{HOOK_ID}")
+    assert deliver({"text": "a digest"}, at_most_once=True) is Delivery.NOT_POSTED
+    assert "not posted: ConnectionError after 3 attempt(s)" in caplog.text

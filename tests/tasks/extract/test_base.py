@@ -152,7 +152,7 @@ def test_load_from_s3_over_http(env, settings, s3):
     assert query("SELECT count(*) FROM raw.licenses.licenses")[0][0] == sum(f.lines for f in licenses)
 
 
-def test_ready_days_run_as_one_batch_and_a_day_over_the_threshold_fails_alone(env, caplog):
+def test_ready_days_run_as_one_batch_and_a_day_over_the_threshold_fails_alone(env, settings, caplog):
     days = [SETTLED - timedelta(days=2) + timedelta(days=i) for i in range(3)]
     ds = generate(days[0], 3, 20, seed=13)
     land(ds.files, env / "landing")
@@ -167,12 +167,24 @@ def test_ready_days_run_as_one_batch_and_a_day_over_the_threshold_fails_alone(en
     assert not ok(result)
     assert [LoadSecurityCheckLogs(date=d).complete() for d in days] == [True, False, True]
     assert query("SELECT count(*) FROM raw.pipeline.rejects WHERE file LIKE '%GARBAGE%'")[0][0] == 200
-    # Every file was loaded once, the bad day's good files included; its rerun loads nothing again and fails.
-    loaded = query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0]
-    assert loaded == len(diagnostics(ds))
+    # The good days' rows are there; the bad day's rows, its good files' included, are not: nothing reads them.
+    assert rows_by_day() == {str(days[0]): day_rows(ds, days[0]), str(days[2]): day_rows(ds, days[2])}
     with pytest.raises(RejectThresholdError, match=f"{days[1]}: 2"):
-        LoadSecurityCheckLogs(date=days[1]).run()
-    assert query("SELECT count(DISTINCT _file) FROM raw.diagnostics.log_entries")[0][0] == loaded
+        LoadSecurityCheckLogs(date=days[1]).run()  # each run loads its files again, and fails again
+    assert set(rows_by_day()) == {str(days[0]), str(days[2])}
+    settings.set("loading", "max_reject_share", 0.99)  # the day is accepted as it is
+    assert ok(build(LoadSecurityCheckLogs(date=days[1]), detailed_summary=True))
+    assert rows_by_day()[str(days[1])] == day_rows(ds, days[1])
+
+
+def rows_by_day() -> dict[str, int]:
+    return dict(query("SELECT logdate, count(*) FROM raw.diagnostics.log_entries GROUP BY logdate"))
+
+
+def day_rows(ds, day) -> int:
+    """The well-formed lines of the day's security-check files (a day's files hold that day's lines)."""
+    files = [f for f in diagnostics(ds) if f".{day}-" in f.key]
+    return expected_rows(files, "diagnostics/", ds.dirt.malformed_lines)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -197,3 +209,64 @@ def test_an_empty_day_waits_for_data_instead_of_succeeding(env):
     assert "missing external dependencies" in result.summary_text or "were missing" in result.summary_text
     assert result.status.name == "MISSING_EXT"
     assert not LoadSecurityCheckLogs(date=SETTLED).complete()
+
+
+# -- on the Snowflake backend (the recording account of tests/snowflake_account.py) -----------------------------
+
+
+@pytest.fixture
+def snowflake_landing(env, s3, settings):
+    """A day of sample files in the S3 landing zone the stages point at (set before the bootstrap)."""
+    settings.set("landing", "url", s3)
+    ds = generate(SETTLED, 1, 3, seed=5)
+    land(ds.files, s3)
+    return [f for f in ds.files if f.key.startswith("licenses/")]
+
+
+def test_files_copy_would_skip_load_when_the_ledger_wants_them(snowflake_landing, snowflake, s3):
+    """COPY's load metadata skips, silently, a file an earlier loader loaded into the table (or whose LAST_MODIFIED
+    is over 64 days old): the ledger decides, so it is loaded all the same and the day completes."""
+    [file] = snowflake_landing
+    snowflake.loaded.add(("RAW.LICENSES.LICENSES", f"{s3}/{file.key}"))  # as an earlier loader left it
+    task = LoadLicenses(date=SETTLED)
+    assert ok(build(task, detailed_summary=True)) and task.complete()
+    [(status, rows)] = query("SELECT status, rows_loaded FROM raw.pipeline.load_history")
+    assert (status, rows) == ("LOADED", file.lines)
+
+
+@pytest.mark.parametrize("answer", ["no row for the file", "0 files processed", "skipped"])
+def test_a_file_the_ledger_wants_is_never_left_unloaded_without_an_error_naming_it(snowflake_landing, snowflake,
+                                                                                  answer):  # fmt: skip
+    from targets.warehouse.snowflake_copy_results import FilesNotLoadedError
+    from tests.snowflake_account import NOTHING_COPIED
+
+    [file] = snowflake_landing
+    rows = {"no row for the file": [("s3://elsewhere/other.csv", "LOADED", 1, 1, 1, 0, *[None] * 4)],
+            "0 files processed": NOTHING_COPIED,
+            "skipped": [(f"s3://x/{file.key}", "load skipped", 0, 0, 0, 0, *[None] * 4)]}[answer]  # fmt: skip
+    snowflake.copy_answer = lambda table, urls, forced: rows
+    with pytest.raises(FilesNotLoadedError, match=file.key.removeprefix("licenses/")):
+        LoadLicenses(date=SETTLED).run()
+    assert query("SELECT count(*) FROM raw.pipeline.load_history") == [(0,)]  # the unit rolled back
+    assert not LoadLicenses(date=SETTLED).complete()
+
+
+def test_the_day_check_binds_its_files_in_lists_snowflake_takes(snowflake):
+    """A busy CloudFront day has more files than an IN list may name (16,384)."""
+    from targets.formats import FileResult, Reject
+    from targets.warehouse import ledger
+    from targets.warehouse.connect import connect
+    from tests.ops.snowflake.recorded import Statement, problems
+    from tests.snowflake_account import Sent
+
+    table = "raw.diagnostics.log_entries"
+    paths = [f"ESECCHECKONE01/ESECCHECKONE01.{SETTLED}-{i:05d}.gz" for i in range(20_000)]
+    with connect("t") as s, s.transaction():
+        results = [FileResult(paths[0], "LOADED", 10, 10), FileResult(paths[-1], "LOAD_FAILED", 10, 0, 10)]
+        ledger.record(s, table, results, [Reject(paths[-1], line, "x", "bad") for line in range(3, 13)])
+    start = len(snowflake.log)
+    with connect("t") as s, pytest.raises(RejectThresholdError, match=rf"{paths[-1]}: 10 rejected, first at line 3"):
+        LoadSecurityCheckLogs(date=SETTLED)._check_partition(s, paths)
+    sent = [item for item in snowflake.log[start:] if isinstance(item, Sent)]
+    assert not [p for q in sent for p in problems(Statement(q.profile, q.role, q.warehouse, q.sql, q.types))]
+    assert len(sent) == 4  # two slices, for the totals and for the worst files

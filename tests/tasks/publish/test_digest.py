@@ -1,9 +1,9 @@
 """The metrics digest (tasks.publish.digest) and its report (tasks.publish.report: metrics, charts, HTML), end to
 end on real components: an embedded warehouse built through Luigi (loads and dbt) from the generator's data, a
-real HTTP server on 127.0.0.1 as Mattermost's incoming webhook, and the report rendered by a real headless
-Chromium.
+real HTTP server on 127.0.0.1 as Mattermost's incoming webhook, moto's S3 server over HTTP as the bucket the
+reports are published to, and the report rendered by a real headless Chromium.
 
-Expected values are computed here from the generated data by the rules of data-formats.md §3-4 (ARR from the
+Expected values are computed here from the generated data by the marts' rules (ARR from the
 Salesforce rows, active servers from the security-check lines, downloads and pushes from the log files),
 never read back from the warehouse. The module's tests share one warehouse and run in file order; the last
 one makes sources stale.
@@ -12,16 +12,17 @@ one makes sources stale.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import dataclasses
 import gzip
 import json
-import os
 import re
 import shutil
 import statistics
 import struct
 import subprocess
 import threading
+import time
 import zlib
 from collections import defaultdict
 from datetime import date, timedelta
@@ -30,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
+import boto3
 import luigi
 import pytest
 
@@ -42,7 +44,7 @@ from tasks.extract.sources import LoadSecurityCheckLogs
 from tasks.publish.digest import POSTED, DigestError, PostMetricsDigest
 from tasks.publish.report import html, metrics
 from tasks.transform import dbt as dbt_tasks
-from tests.conftest import build, sample_warehouse
+from tests.conftest import build, missing, sample_warehouse
 
 END = date.today() - timedelta(days=3)  # settled days: no provisional loads
 DAYS = 14  # two weeks, so the 7-day figures have a previous week
@@ -60,6 +62,7 @@ class Webhook(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Hook)
         self.status = 200
+        self.delay = 0.0  # seconds between receiving a post and answering it (a slow server)
         self.requests: list[tuple[int, dict]] = []
 
     @property
@@ -75,10 +78,12 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append((self.server.status, body))
-        self.send_response(self.server.status)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        time.sleep(self.server.delay)
+        with contextlib.suppress(OSError):  # a client that timed out has closed the connection
+            self.send_response(self.server.status)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"ok")
 
     def log_message(self, *args: object) -> None:
         pass
@@ -132,8 +137,8 @@ def lines(ds: Dataset, prefix: str) -> list[str]:
     return out
 
 
-def arr_by_master(ds: Dataset) -> tuple[dict[str, list[tuple[date, date, int]]], date]:
-    """§4: won Recurring line items with end > start; each day of the term earns
+def arr_by_master(ds: Dataset) -> dict[str, list[tuple[date, date, int]]]:
+    """won Recurring line items with end > start; each day of the term earns
     round(365 * totalprice / (term days - crosses 29 Feb)); accounts roll up to their parent (master)."""
     rows = {t.name: [dict(zip(t.column_names, r, strict=True)) for r in t.rows] for t in ds.orgm}
     gone = {r["object_id__c"] for r in rows["delete_history__c"] if not r["isdeleted"]}
@@ -153,8 +158,7 @@ def arr_by_master(ds: Dataset) -> tuple[dict[str, list[tuple[date, date, int]]],
         leap = any(calendar.isleap(y) and start <= date(y, 2, 29) <= end for y in range(start.year, end.year + 1))
         daily = (365 * item["totalprice"] / ((end - start).days + 1 - leap)).quantize(Decimal(1), ROUND_HALF_UP)
         terms[master].append((start, end, int(daily)))
-    first = min(s for items in terms.values() for s, _, _ in items)
-    return terms, first
+    return terms
 
 
 def arr_on(items: list[tuple[date, date, int]], day: date) -> int:
@@ -162,31 +166,32 @@ def arr_on(items: list[tuple[date, date, int]], day: date) -> int:
 
 
 def expected_movement(ds: Dataset, first: date, last: date) -> dict[str, tuple[int, int]]:
-    """§4.7 over [first, last] (first = a month's first day): New = the account's first month with a change."""
-    terms, earliest = arr_by_master(ds)
+    """over [first, last] (first = a month's first day): New when it holds the account's first day with ARR,
+    whatever the change; otherwise the class of the change."""
+    terms = arr_by_master(ds)
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for items in terms.values():
         starting, ending = arr_on(items, first - timedelta(days=1)), arr_on(items, last)
         delta = ending - starting
-        if not delta:
+        first_arr_day = min((start for start, _, arr in items if arr), default=None)
+        if first_arr_day is not None and first <= first_arr_day <= last:
+            kind = "New"
+        elif delta > 0:
+            kind = "Expansion" if starting else "Resurrection"
+        elif delta < 0:
+            kind = "Contraction" if ending else "Churn"
+        else:
             continue
-        month, changed_before = earliest.replace(day=1), False
-        while month < first and not changed_before:
-            month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-            changed_before = arr_on(items, month_end) != arr_on(items, month - timedelta(days=1))
-            month = month_end + timedelta(days=1)
-        kind = ("Expansion" if starting else "Resurrection") if delta > 0 else ("Contraction" if ending else "Churn")
-        kind = kind if changed_before else "New"
         out[kind][0] += delta
         out[kind][1] += 1
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-LIKE_VERSION = re.compile(r"^.\..*\..\..\..*\..$", re.DOTALL)  # LIKE '_.%._._.%._' of server_security_details
+RELEASE_VERSION = re.compile(r"[0-9]+(\.[0-9]+){5,}")  # a release's build in server_security_details
 
 
 def expected_active(ds: Dataset, last: date) -> tuple[int, int]:
-    """§3.2 filters on each check; servers with a check in the 7 days to ``last``, and the sum of each one's
+    """filters on each check; servers with a check in the 7 days to ``last``, and the sum of each one's
     highest daily active-user count in them."""
     users: dict[str, int] = {}
     for line in lines(ds, "diagnostics/"):
@@ -194,13 +199,13 @@ def expected_active(ds: Dataset, last: date) -> tuple[int, int]:
         if len(fields) < 26 or fields[7] != "/security":
             continue  # a malformed line is rejected by the load
         day = date.fromisoformat(fields[0])
-        query = {k: v[0] for k, v in parse_qs(unquote(fields[11])).items()}  # decoded once, then parsed (§2.1)
+        query = {k: v[0] for k, v in parse_qs(unquote(fields[11])).items()}  # decoded once, then parsed
         auc, uc = int(query.get("auc", 0)), int(query.get("uc", 0))
         if (
             not query.get("id")
             or "_BUILD_NUMBER_" in query["b"]
             or query["ut"] == "1"
-            or not LIKE_VERSION.match(query["b"])
+            or not RELEASE_VERSION.fullmatch(query["b"])
             or uc < auc
             or not last - timedelta(days=6) <= day <= last
         ):
@@ -214,7 +219,7 @@ DESKTOP_URI = re.compile(r"^/desktop/[0-9]+[.][0-9]+[.][0-9]+/")
 
 
 def expected_downloads(ds: Dataset) -> dict[tuple[str, date], int]:
-    """§3.3: 2xx, over 1 MB, a server or desktop URI, within one standard deviation of its URI's mean size."""
+    """2xx, over 1 MB, a server or desktop URI, within one standard deviation of its URI's mean size."""
     found: dict[str, tuple[date, str, int]] = {}
     for line in lines(ds, "releases/"):
         fields = line.split("\t")
@@ -236,7 +241,7 @@ def expected_downloads(ds: Dataset) -> dict[tuple[str, date], int]:
 
 
 def expected_pushes(ds: Dataset) -> dict[date, int]:
-    """§3.4: POSTs to .../api/v1/send_push answered 200 by the load balancer, every region."""
+    """POSTs to .../api/v1/send_push answered 200 by the load balancer, every region."""
     counts: dict[date, int] = defaultdict(int)
     for line in lines(ds, "push_proxy/"):
         fields = re.findall(r'"[^"]*"|\S+', line)
@@ -276,7 +281,7 @@ def test_the_digest_is_posted_once_with_the_values_of_the_data(built, monkeypatc
     rows = table(text)
     before, month_before, week_before = END - timedelta(days=1), MONTH - timedelta(days=1), END - timedelta(days=7)
 
-    terms, _ = arr_by_master(ds)
+    terms = arr_by_master(ds)
     arr = {d: sum(arr_on(items, d) for items in terms.values()) for d in (END, before, month_before)}
     assert rows["Total ARR (day)"][:2] == [money(arr[END]), f"{money(arr[before])} ({short(before)})"]
     assert rows["Total ARR (month)"][:2] == [money(arr[END]), f"{money(arr[month_before])} ({short(month_before)})"]
@@ -360,16 +365,106 @@ def test_a_run_that_stopped_between_post_and_record_never_posts_twice(built, mon
     assert len(hook.digests()) == posted + 1
 
 
+def test_a_post_that_may_have_arrived_is_never_sent_again(built, monkeypatch, settings):
+    hook = built["hook"]
+    monkeypatch.setenv("MATTERMOST_WEBHOOK_URL", hook.url)
+    settings.set("alerts", "retries", 2)  # as in production: a failure alert is retried after a timeout
+    settings.set("alerts", "timeout_seconds", 0.5)
+    day, days = END - timedelta(days=5), DAYS - 5
+    task = PostMetricsDigest(date=day, days=days)
+    hook.delay = 2.0  # Mattermost receives the digest, and answers after the client gave up
+    try:
+        with pytest.raises(DigestError, match=r"did not answer .* ops invalidate PostMetricsDigest --start"):
+            task.run()
+    finally:
+        hook.delay = 0.0
+    assert len(digests_of(hook, day)) == 1  # received once, not once per retry
+    assert run_digest(day, days).status.name == "FAILED"  # nor by the next run: it may be in the channel
+    assert len(digests_of(hook, day)) == 1
+    commands.invalidate([task], confirm=False)  # someone checked: it is not there
+    assert run_digest(day, days).status.name == "SUCCESS"
+    assert len(digests_of(hook, day)) == 2
+
+
+# -- the report published to S3 (moto's server over HTTP) --------------------------------------------------
+
+
+def digests_of(hook: Webhook, day: date) -> list[str]:
+    return [t for t in hook.digests() if f"{day:%b} {day.day}, {day.year}**" in t.splitlines()[0]]
+
+
+def published(s3_server: str, url: str) -> dict:
+    """The object at an s3:// URL on the moto server (raises NoSuchKey/NoSuchBucket when it is not there)."""
+    bucket, key = url.removeprefix("s3://").split("/", 1)
+    return boto3.client("s3", endpoint_url=s3_server).get_object(Bucket=bucket, Key=key)
+
+
+def test_the_report_is_published_to_s3_and_the_digest_links_there(
+    built, s3, s3_server, settings, monkeypatch, tmp_path
+):
+    hook = built["hook"]
+    monkeypatch.setenv("MATTERMOST_WEBHOOK_URL", hook.url)
+    folder = tmp_path / "tmp" / "reports"  # a pod's /tmp volume starts empty
+    settings.set("report", "folder", folder)
+    settings.set("report", "s3_url", s3)
+    settings.set("report", "url", "https://reports.example.com/metrics/")
+    day, days = END - timedelta(days=3), DAYS - 3
+    name, task = f"metrics-{day}.html", PostMetricsDigest(date=day, days=days)
+    assert run_digest(day, days).status.name == "SUCCESS"
+    report = published(s3_server, f"{s3}/{name}")
+    assert report["ContentType"] == "text/html; charset=utf-8"
+    assert report["Body"].read() == (folder / name).read_bytes()
+    [digest] = digests_of(hook, day)
+    assert digest.endswith(f"Charts: [{name}](https://reports.example.com/metrics/{name})")
+
+    (folder / name).unlink()  # gone with the pod: the published report is what counts
+    SNAPSHOTS.clear()
+    assert task.complete()
+    bucket, prefix = s3.removeprefix("s3://").split("/", 1)
+    boto3.client("s3", endpoint_url=s3_server).delete_object(Bucket=bucket, Key=f"{prefix}/{name}")
+    assert not task.complete()
+    assert run_digest(day, days).status.name == "SUCCESS"  # published again, not posted again
+    assert published(s3_server, f"{s3}/{name}")["Body"].read() == (folder / name).read_bytes()
+    assert len(digests_of(hook, day)) == 1
+
+
+def test_a_failed_upload_fails_naming_the_key_and_the_next_run_uploads_without_posting_again(
+    built, s3, s3_server, settings, monkeypatch
+):
+    hook = built["hook"]
+    monkeypatch.setenv("MATTERMOST_WEBHOOK_URL", hook.url)
+    client = boto3.client("s3", endpoint_url=s3_server)
+    bucket = s3.removeprefix("s3://").split("/")[0] + "-reports"  # not there yet: every upload fails
+    settings.set("report", "s3_url", f"s3://{bucket}/daily")
+    day, days = END - timedelta(days=4), DAYS - 4
+    key, task = f"daily/metrics-{day}.html", PostMetricsDigest(date=day, days=days)
+    refused = re.escape(f"bucket {bucket}, key {key}")
+    with pytest.raises(DigestError, match=refused):
+        task.run()
+    assert digests_of(hook, day) == []  # its link would point nowhere
+    client.create_bucket(Bucket=bucket)
+    assert run_digest(day, days).status.name == "SUCCESS"
+    [digest] = digests_of(hook, day)
+    assert digest.endswith(f"Charts: `s3://{bucket}/{key}`")  # no public URL set: the S3 URL
+    assert published(s3_server, f"s3://{bucket}/{key}")["Body"].read() == task.report_path().read_bytes()
+
+    client.delete_object(Bucket=bucket, Key=key)  # posted, then the report is lost and the bucket is gone
+    client.delete_bucket(Bucket=bucket)
+    SNAPSHOTS.clear()
+    assert not task.complete()
+    with pytest.raises(DigestError, match=refused):
+        task.run()
+    client.create_bucket(Bucket=bucket)
+    assert run_digest(day, days).status.name == "SUCCESS"
+    assert published(s3_server, f"s3://{bucket}/{key}")["Body"].read() == task.report_path().read_bytes()
+    assert len(digests_of(hook, day)) == 1
+
+
 # -- the report in a browser -------------------------------------------------------------------------------
 
 
 def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail("chromium is not installed: .ci/run installs it before `make test`")
-        pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it and never skips")
-    return found
+    return shutil.which("chromium") or missing("chromium", "apt-get install -y chromium")
 
 
 def browse(page: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,6 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-import fakesnow
 import pytest
 
 from targets.markers.snapshots import SNAPSHOTS
@@ -186,17 +185,8 @@ def test_the_queue_table_matches_the_dbt_model(db):
 
 
 @pytest.fixture
-def snowflake_db(db, settings, monkeypatch):
-    settings.set("warehouse", "backend", "snowflake")
-    # The marker snapshot (targets.markers) reads with the loader profile, whatever the task's profile.
-    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_TRANSFORM_USER", "SNOWFLAKE_TRANSFORM_PASSWORD",
-                 "SNOWFLAKE_LOAD_USER", "SNOWFLAKE_LOAD_PASSWORD"):  # fmt: skip
-        monkeypatch.setenv(name, f"dummy-{name.lower()}")
-    with fakesnow.patch():
-        with connect("setup", "transformer") as s:
-            s.execute("CREATE DATABASE IF NOT EXISTS analytics")
-            s.execute("CREATE DATABASE IF NOT EXISTS raw")  # the marker table's
-        yield db
+def snowflake_db(db, snowflake):
+    return db
 
 
 def test_the_drain_through_the_snowflake_backend_on_fakesnow(snowflake_db, tmp_path):

@@ -1,0 +1,7 @@
+"""``python -m ops.snowflake``: see ops.snowflake.cli."""
+
+import sys
+
+from ops.snowflake.cli import main
+
+sys.exit(main())

@@ -1,0 +1,47 @@
+"""The load ledger's bookkeeping on the embedded warehouse: a unit's load history and rejects, and an invalidation,
+in a statement per kind - each statement is a round trip while the unit's transaction holds the raw table."""
+
+from __future__ import annotations
+
+from targets.formats import FileResult, Reject
+from targets.warehouse import ledger
+from targets.warehouse.connect import connect
+from targets.warehouse.session import STATS
+
+TABLE = "raw.diagnostics.log_entries"
+
+
+def test_a_units_history_and_rejects_take_a_statement_per_kind_and_thousand_rows(env):
+    results = [FileResult(f"E/f{i}.gz", "PARTIALLY_LOADED", 10, 8, 2, "bad", 3) for i in range(1500)]
+    rejects = [Reject(f"E/f{i % 1500}.gz", i, None if i % 2 else "x\ty", "BAD VALUE") for i in range(3000)]
+    with connect("t") as s:
+        ledger.ensure(s)
+        STATS.clear()
+        with s.transaction():
+            ledger.record(s, TABLE, results, rejects)
+        assert STATS["INSERT"] == 2 + 3
+        assert s.execute(f"SELECT count(*), sum(rows_loaded) FROM {ledger.LOAD_HISTORY}") == [(1500, 12000)]
+        assert s.execute(f"SELECT count(*), count(raw_text) FROM {ledger.REJECTS}") == [(3000, 1500)]
+        assert ledger.read(s, TABLE)["E/f7.gz"] == "PARTIALLY_LOADED"
+
+
+def test_an_invalidation_is_one_update(env):
+    with connect("t") as s:
+        ledger.ensure(s)
+        with s.transaction():
+            ledger.record(s, TABLE, [FileResult(f"E/f{i}.gz", "LOADED", 1, 1) for i in range(300)], [])
+        STATS.clear()
+        assert ledger.invalidate_files(s, TABLE, r"E/f1\d*\.gz") == 111
+        assert STATS["UPDATE"] == 1
+        assert sum(status == ledger.INVALIDATED for status in ledger.read(s, TABLE).values()) == 111
+
+
+def test_totals_over_more_files_than_one_list_takes(env):
+    files = [f"E/f{i}.gz" for i in range(40_000)]
+    with connect("t") as s:
+        ledger.ensure(s)
+        with s.transaction():
+            ledger.record(s, TABLE, [FileResult(files[0], "LOADED", 5, 4, 1), FileResult(files[-1], "LOADED", 7, 7)],
+                          [Reject(files[0], 2, "x", "bad")])  # fmt: skip
+        assert ledger.totals(s, TABLE, files) == ledger.Totals(12, 11, 1)
+        assert ledger.most_rejected(s, TABLE, files) == [(files[0], 1, 2, "bad")]
