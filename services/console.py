@@ -14,15 +14,12 @@ told not to configure it again.
 
 from __future__ import annotations
 
-import functools
 import logging
 import logging.config
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import luigi
 import luigi.configuration
@@ -31,6 +28,7 @@ from luigi.event import Event
 from config import local
 from config.secrets import MissingSecretError, redact
 from config.settings import logs
+from services.events import never_raises
 
 logger = logging.getLogger("bizops.progress")
 RUNNING_AFTER = 10.0  # seconds: a quicker task gets only its outcome line, a longer one a "running" line first
@@ -102,15 +100,7 @@ def configure(verbose: bool = False) -> None:
 # --- progress lines (Luigi event handlers: they fire in the process that runs the task) ------------------------
 
 
-def _never_raises(handler: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(handler)
-    def wrapper(*args: Any) -> None:
-        try:
-            handler(*args)
-        except Exception:
-            logging.getLogger("bizops.console").warning("progress line failed:\n%s", redact(traceback.format_exc()))
-
-    return wrapper
+_never_raises = never_raises("bizops.console", "progress line failed")
 
 
 def name(task: luigi.Task) -> str:

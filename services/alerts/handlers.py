@@ -4,12 +4,9 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-import traceback
 from collections.abc import Callable
-from typing import Any
 
 import luigi
 import luigi.execution_summary
@@ -18,7 +15,6 @@ import luigi.retcodes
 import luigi.worker
 from luigi.event import Event
 
-from config.secrets import redact
 from services.alerts.messages import (
     _TIMED_OUT_AFTER,
     _complete_traceback,
@@ -27,6 +23,7 @@ from services.alerts.messages import (
     failure_payload,
 )
 from services.alerts.webhook import post
+from services.events import never_raises
 
 logger = logging.getLogger("bizops.alerts")
 _started: dict[str, float] = {}  # task_id -> START time; FAILURE fires in the same process as START
@@ -35,16 +32,7 @@ _started: dict[str, float] = {}  # task_id -> START time; FAILURE fires in the s
 # --- Luigi event handlers -------------------------------------------------------------------------------------
 
 
-def _never_raises(handler: Callable[..., None]) -> Callable[..., None]:
-    # Luigi would swallow the exception too, but log it unredacted.
-    @functools.wraps(handler)
-    def wrapper(*args: Any) -> None:
-        try:
-            handler(*args)
-        except Exception:
-            logger.warning("Mattermost alert not sent, the alert code failed:\n%s", redact(traceback.format_exc()))
-
-    return wrapper
+_never_raises = never_raises("bizops.alerts", "Mattermost alert not sent, the alert code failed")
 
 
 @_never_raises

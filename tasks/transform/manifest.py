@@ -75,15 +75,26 @@ def _stale(path: Path) -> bool:
     return any(p.is_file() and p.stat().st_mtime > built for p in watched)
 
 
+def _read(path: Path) -> dict | None:
+    """The manifest at ``path``, or None where it is missing, older than the project, or cut short (dbt writes it
+    in place on every command, so a run killed meanwhile leaves half a file)."""
+    if _stale(path):
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
 @lru_cache(maxsize=1)
 def load() -> Manifest:
     # dbt's latest parse, else the one the image build left in the project's own target/ (the image's project is
     # read-only, so its pods' dbt writes elsewhere: command.artifacts_dir)
     candidates = [artifacts_dir() / "manifest.json", project_dir().resolve() / "target" / "manifest.json"]
-    path = next((p for p in candidates if not _stale(p)), candidates[0])
-    if _stale(path):
+    raw = next((r for r in map(_read, candidates) if r is not None), None)
+    if raw is None:
         subprocess.run(dbt_command("parse", "--quiet"), env=dbt_env(), check=True)
-    raw = json.loads(path.read_text())
+        raw = json.loads(candidates[0].read_text())
     nodes = {
         uid: Node(
             uid, n["name"], n["resource_type"], _relation(n["database"], n["schema"], n.get("alias") or n["name"]),

@@ -175,6 +175,21 @@ def test_a_read_only_project_builds_with_dbt_writing_where_the_settings_say(buil
     assert node.complete()
 
 
+def test_a_manifest_cut_short_by_a_killed_dbt_run_is_parsed_again(built, settings, tmp_path):
+    """dbt rewrites manifest.json in place on every command: a run killed meanwhile leaves half a file, newer than
+    the project. The next run parses the project again instead of failing on the JSON."""
+    whole = (manifest.artifacts_dir() / "manifest.json").read_text()
+    settings.set("dbt", "target_path", tmp_path / "dbt-target")
+    (tmp_path / "dbt-target").mkdir()
+    (tmp_path / "dbt-target" / "manifest.json").write_text(whole[: len(whole) // 2])
+    manifest.load.cache_clear()
+    try:
+        nodes = json.loads(whole)["nodes"]
+        assert set(manifest.load().nodes) == {u for u, n in nodes.items() if n["resource_type"] in manifest.BUILDABLE}
+    finally:
+        manifest.load.cache_clear()
+
+
 def test_a_day_that_failed_its_check_never_reaches_the_marts(built):
     """The next day's security checks fail their reject check (a file of broken lines); then a good day is reloaded,
     so the models on the checks rebuild, picking up every day with raw rows newer than their last build."""
