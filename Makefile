@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.lock | md5sum | cut -c1-12)
 
-.PHONY: setup tools demo test reliability lint luigid k8s image rehearse lock clean
+.PHONY: setup tools demo test reliability mutation lint luigid k8s image rehearse lock clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,14 @@ test: setup tools lint
 ## The reliability suite alone (also part of make test): crashes, bad input, failing dependencies, concurrency, security.
 reliability: setup
 	$(BIN)/pytest tests/reliability
+
+## Mutation testing of the fast-tested modules ([tool.mutmut] in pyproject.toml; slow, so not part of make test):
+## mutmut mutates copies in mutants/, never the tree's sources. Lists the surviving mutants; docs/testing.md says
+## which are accepted and why.
+mutation: setup
+	rm -rf mutants
+	PYTHONPATH= $(BIN)/mutmut run --max-children 2
+	PYTHONPATH= $(BIN)/mutmut results
 
 ## ruff, and the import-linter contracts of pyproject.toml: layers go one way (docs/architecture.md).
 lint: setup

@@ -62,15 +62,17 @@ def child_reader(root: Path, days: int) -> dict:
     landing = root / "landing"
     wanted = {(START + timedelta(days=i)).isoformat() for i in range(days)}
     wanted |= {d.replace("-", "/") for d in wanted}
+
     def files(prefix: str) -> list[str]:
         return sorted(str(p) for p in (landing / prefix).rglob("*.gz") if any(d in str(p) for d in wanted))
 
     con = duckdb.connect(str(root / "reader.duckdb"))
     started = time.perf_counter()
     rows = 0
-    for name, fmt, prefix in (("diagnostics", CLOUDFRONT, "diagnostics"), ("releases", CLOUDFRONT, "releases"),
-                              ("push_proxy", ALB, "push_proxy/us")):  # fmt: skip
-        width = len(fmt.columns) + fmt.extra_fields
+    # As wide as the widest lines AWS writes (CloudFront's 33 fields and a trailing tab; ALB's 35 fields).
+    sources = (("diagnostics", CLOUDFRONT, "diagnostics", 34), ("releases", CLOUDFRONT, "releases", 34),
+               ("push_proxy", ALB, "push_proxy/us", 35))  # fmt: skip
+    for name, fmt, prefix, width in sources:
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
         comment = f", comment = '{fmt.comment}'" if fmt.comment else ""
         quote = fmt.quote.replace("'", "''")
@@ -121,8 +123,10 @@ def main() -> None:
         print(f"{name:<28} {r['rows']:>11,} rows {r['seconds']:7.1f} s {r['rows'] / r['seconds']:>11,.0f} rows/s "
               f"peak {r['peak_mb']:6.0f} MB {'' if r['ok'] else 'FAILED'}")  # fmt: skip
     ratio = (pipeline["rows"] / pipeline["seconds"]) / (reader["rows"] / reader["seconds"])
-    print(f"pipeline / reader = {ratio:.2f} (target >= 0.8); peak memory at {small['rows']:,} vs "
-          f"{pipeline['rows']:,} rows: {small['peak_mb']:.0f} MB vs {pipeline['peak_mb']:.0f} MB")
+    print(
+        f"pipeline / reader = {ratio:.2f} (target >= 0.8); peak memory at {small['rows']:,} vs "
+        f"{pipeline['rows']:,} rows: {small['peak_mb']:.0f} MB vs {pipeline['peak_mb']:.0f} MB"
+    )
     if not args.root:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -42,8 +42,8 @@ class LandingFile:
 @dataclass(frozen=True)
 class LinePos:
     key: str
-    line: int  # 1-based physical line in the decompressed file, header lines included
-    row: int  # 1-based data line, header lines excluded (the warehouse's `_row`)
+    line: int  # 1-based physical line in the decompressed file, header lines included (the warehouse's `_row`)
+    row: int  # 1-based data line, header lines excluded
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,10 @@ def _state(t: luigi.Task, done: bool, blocked: bool) -> str:
         return "blocked: waits for data upstream"
     for target in marker_targets(t):
         if (found := target.marker()) and target.settles_at:
-            return f"provisional: marker of {found.inserted:%Y-%m-%d %H:%M}, revisited until the day settles"
+            return (
+                f"provisional: marker of {found.inserted:%Y-%m-%d %H:%M}; files landed since, or the day settled at "
+                f"{target.settles_at:%Y-%m-%d %H:%M}: the next run loads it"
+            )
         if found:
             return f"out of date: built {found.inserted:%Y-%m-%d %H:%M}, before what it reads changed"
     return "missing"

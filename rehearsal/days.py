@@ -64,17 +64,18 @@ class Days:
 
 
 def salesforce_edits(dsn: str, day: date) -> None:
-    """Salesforce's users edit records every day, and Heroku Connect writes each edit with its systemmodstamp; the
-    sample org is made once (its newest changes already there on day 1). Re-save the first live row of each
-    replicated table in the last minute of ``day``, after every change of the sample: the day's activity, for the
-    replication to copy and dbt's source freshness to see."""
+    """Salesforce's users edit records every day; the sample org is made once, some of its changes dated after the
+    rehearsed days. Save the first live row of each replicated table again in the last minute of ``day``, or just
+    after the newest change of its table: the day's activity, for the replication to copy and dbt's source freshness
+    to see."""
     cfg = replication()
     con = psycopg2.connect(dsn)
     try:
         with con, con.cursor() as cur:
             for table in cfg.tables:
-                name = f'{cfg.source_schema}."{table}"'
-                cur.execute(f"UPDATE {name} SET {cfg.replication_key} = %s WHERE {cfg.key} = "
+                name, stamp = f'{cfg.source_schema}."{table}"', cfg.replication_key
+                newest = f"(SELECT max({stamp}) FROM {name}) + interval '1 second'"
+                cur.execute(f"UPDATE {name} SET {stamp} = greatest({newest}, %s) WHERE {cfg.key} = "
                             f"(SELECT min({cfg.key}) FROM {name} WHERE NOT isdeleted)",
                             (datetime.combine(day, time(23, 59)),))  # fmt: skip
     finally:

@@ -45,8 +45,18 @@ def _mib(value: int | None) -> str:
 
 
 def table(runs: list[Run]) -> str:
-    header = ("pass", "CronJob", "cron time", "exit", "seconds", "run", "complete", "failed", "pending",
-              "peak/limit MiB")
+    header = (
+        "pass",
+        "CronJob",
+        "cron time",
+        "exit",
+        "seconds",
+        "run",
+        "complete",
+        "failed",
+        "pending",
+        "peak/limit MiB",
+    )
     rows = [header]
     for r in runs:
         c, o = r.counts, r.outcome

@@ -1,6 +1,7 @@
 """The services production has around the pipeline, stood in for on this machine, each on 127.0.0.1 where the
-containers (host network) reach it: moto's S3 server, a real PostgreSQL on TCP (Heroku Connect's database), and an
-HTTP receiver for the Mattermost webhook. Each is a context manager that stops what it started."""
+containers (host network) reach it: moto's S3 server, a real PostgreSQL on TCP (Heroku Connect's database, with a
+trigger for Heroku Connect's round trip to Salesforce), and an HTTP receiver for the Mattermost webhook. Each service
+is a context manager that stops what it started."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from typing import Any
 
 import boto3
 import pgserver
+import psycopg2
 
+from config.settings import replication
 from tasks.publish.report.message import TITLE
 
 HOST = "127.0.0.1"
@@ -77,6 +80,34 @@ def postgres(folder: Path) -> Iterator[str]:
         yield f"postgresql://postgres@{HOST}:{port}/postgres"
     finally:
         pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=folder, user=server.system_user)
+
+
+def heroku_connect(dsn: str) -> None:
+    """What Heroku Connect does to a row updated in its database (the write-back's post-process, a user's edit): it
+    sends the change to Salesforce and writes back Salesforce's new SystemModstamp, so the replication copies the
+    row at its next run. A trigger stands in for the round trip: the row's modstamp becomes newer than any other of
+    its table (the sample's clock, not this machine's)."""
+    cfg = replication()
+    con = psycopg2.connect(dsn)
+    try:
+        with con, con.cursor() as cur:
+            cur.execute(f"""
+                CREATE OR REPLACE FUNCTION {cfg.source_schema}.rehearsal_salesforce_round_trip() RETURNS trigger AS $$
+                BEGIN
+                    IF NEW.{cfg.replication_key} IS NOT DISTINCT FROM OLD.{cfg.replication_key} THEN
+                        EXECUTE format('SELECT max({cfg.replication_key}) + interval ''1 second'' FROM %I.%I',
+                                       TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO NEW.{cfg.replication_key};
+                    END IF;
+                    RETURN NEW;
+                END $$ LANGUAGE plpgsql""")  # fmt: skip
+            function = f"{cfg.source_schema}.rehearsal_salesforce_round_trip"
+            for table in cfg.tables:
+                cur.execute(
+                    f"CREATE TRIGGER rehearsal_salesforce_round_trip BEFORE UPDATE ON "
+                    f'{cfg.source_schema}."{table}" FOR EACH ROW EXECUTE FUNCTION {function}()'
+                )
+    finally:
+        con.close()
 
 
 @dataclass

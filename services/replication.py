@@ -84,8 +84,10 @@ class State:
     merges_since_compaction: int
 
 
-def target_of(table: str) -> str:
-    return identifiers.check(f"{replication().target_schema}.{identifiers.check(table, 1)}", 3)
+def target_of(table: str, schema: str | None = None) -> str:
+    """The warehouse table a Postgres table replicates into, in ``schema`` (default: [replication] target_schema;
+    callers mapping many tables pass it, each read of the settings costs a Luigi config lookup per parameter)."""
+    return identifiers.check(f"{schema or replication().target_schema}.{identifiers.check(table, 1)}", 3)
 
 
 def source_columns(pg: PgSession, table: str) -> list[PgColumn]:

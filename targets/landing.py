@@ -7,9 +7,11 @@ handed to DuckDB's readers locally.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -17,7 +19,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from config.settings import landing
-from targets.formats import CopySpec, StagedFile
+from targets.formats import CopySpec, FileFormat, StagedFile
+
+logger = logging.getLogger("bizops.landing")
+HEAD_READ_BYTES = 64 * 1024  # compressed bytes read at a time from the start of a file for its header lines
+MAX_HEAD_LINE_BYTES = 1 << 20  # a first line longer than this is no header line: reading stops there
 
 
 def join(root: str, *parts: str) -> str:
@@ -44,11 +50,21 @@ def split_s3(url: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
-def list_files(spec: CopySpec) -> list[StagedFile]:
+class Listing(list[StagedFile]):
+    """The files of a listing the spec's pattern matches, sorted; ``skipped``: the other files found where it
+    listed (e.g. ALB connection logs beside the access logs), never loaded."""
+
+    def __init__(self, files: list[StagedFile], skipped: list[str]):
+        super().__init__(sorted(files, key=lambda f: f.path))
+        self.skipped = sorted(skipped)
+
+
+def list_files(spec: CopySpec) -> Listing:
     """Files under the spec's stage path (a folder, or a folder and the start of the file names: a listing of
-    one day rather than of a distribution's whole history) whose stage-relative path matches its pattern, sorted."""
+    one day rather than of a distribution's whole history) whose stage-relative path matches its pattern."""
     base = join(spec.stage_url, spec.path)
     found: list[StagedFile] = []
+    skipped: list[str] = []
     if spec.stage_url.startswith("s3://"):
         bucket, prefix = split_s3(base)
         root = split_s3(spec.stage_url)[1].strip("/")
@@ -61,6 +77,8 @@ def list_files(spec: CopySpec) -> list[StagedFile]:
                 rel = key[len(root) + 1 :] if root else key
                 if spec.matches(rel):
                     found.append(StagedFile(rel, f"s3://{bucket}/{key}", obj["Size"]))
+                elif not key.endswith("/"):
+                    skipped.append(rel)
     else:
         root = Path(spec.stage_url)
         start = Path(base)
@@ -69,7 +87,11 @@ def list_files(spec: CopySpec) -> list[StagedFile]:
             rel = p.relative_to(root).as_posix()
             if p.is_file() and spec.matches(rel):
                 found.append(StagedFile(rel, str(p), p.stat().st_size))
-    return sorted(found, key=lambda f: f.path)
+            elif p.is_file():
+                skipped.append(rel)
+    if skipped:
+        logger.info("%s: %d file(s) not matching %s skipped: %s", base, len(skipped), spec.pattern, ", ".join(skipped))
+    return Listing(found, skipped)
 
 
 @contextmanager
@@ -86,3 +108,36 @@ def local_copy(file: StagedFile) -> Iterator[str]:
         yield target
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _head_chunks(file: StagedFile) -> Iterator[bytes]:
+    """The file's bytes from its start, a chunk at a time, each read only when asked for (ranged GETs on S3)."""
+    if not file.url.startswith("s3://"):
+        with open(file.url, "rb") as src:
+            while chunk := src.read(HEAD_READ_BYTES):
+                yield chunk
+        return
+    bucket, key = split_s3(file.url)
+    for start in range(0, file.size, HEAD_READ_BYTES):
+        end = min(start + HEAD_READ_BYTES, file.size) - 1
+        yield s3_client().get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end}")["Body"].read()
+
+
+def _head_lines(file: StagedFile, gzip: bool) -> Iterator[str]:
+    """The file's lines from its start, inflated as its chunks come (raises zlib.error on a corrupt stream)."""
+    inflate = zlib.decompressobj(wbits=31) if gzip else None
+    pending = b""
+    for chunk in _head_chunks(file):
+        pending += inflate.decompress(chunk) if inflate else chunk
+        *lines, pending = pending.split(b"\n")
+        yield from (line.decode("utf-8", errors="replace") for line in lines)
+        if len(pending) > MAX_HEAD_LINE_BYTES or (inflate and inflate.eof):
+            break
+    if pending:
+        yield pending.decode("utf-8", errors="replace")
+
+
+def read_header(file: StagedFile, fmt: FileFormat) -> str | None:
+    """The file's '#Fields:' header line (None: it has none), read from its first bytes only, never the whole
+    file. Raises zlib.error when the compressed stream is corrupt before the header ends."""
+    return fmt.header_line(_head_lines(file, fmt.compression == "gzip"))

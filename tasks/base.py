@@ -95,12 +95,18 @@ class WarehouseTask(PipelineTask):
         return f"{self.target_table}/{self.partition()}/v{self.version}"
 
     def settles_at(self) -> datetime | None:
-        """Until this moment the partition can still change (late files): a marker written before it
-        does not make the task complete. None: complete as soon as the marker exists."""
+        """Until this moment the partition can still change (late files): a marker written before it is provisional
+        (``MarkerTarget``), complete while ``has_new_input`` is False and until this moment only. None: complete as
+        soon as the marker exists."""
         return None
 
+    def has_new_input(self) -> bool:
+        """Whether the partition's sources hold anything its last build did not take in (a load: a landed file its
+        load history lacks); asked of a provisional marker. True unless the task can tell: each run builds it again."""
+        return True
+
     def output(self) -> MarkerTarget:
-        return MarkerTarget(self.update_id(), self.target_table, self.settles_at())
+        return MarkerTarget(self.update_id(), self.target_table, self.settles_at(), changed=self.has_new_input)
 
     def failure_marker(self) -> MarkerTarget:
         """Written when the partition fails a check of its own (a load day over its reject threshold) and deleted

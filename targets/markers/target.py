@@ -2,19 +2,22 @@
 default, or another database's through a ``MarkerStore`` (e.g. the Postgres jobs' table beside their data).
 
 ``exists()`` is answered from the process's snapshot of the marker table (``targets.markers.snapshots``),
-never one query per task. The target makes its table when it is first written (``prepare``).
+never one query per task; a provisional marker (below) also asks, once per process, whether its partition's sources
+hold anything new. The target makes its table when it is first written (``prepare``).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import luigi
 
-from targets.markers.snapshots import SNAPSHOTS, Marker
+from targets.markers.snapshots import SNAPSHOTS, Marker, Snapshot
 from targets.markers.stores import WAREHOUSE, MarkerStore
 from targets.warehouse.session import Session
 
@@ -42,17 +45,31 @@ def run_id() -> str:
     return os.environ.get("BIZOPS_RUN_ID") or f"{os.uname().nodename}:{os.getpid()}"
 
 
+# What ``changed`` answered for each provisional marker this process has seen, kept with the snapshot the marker was
+# read from: gone with it (``SNAPSHOTS.clear()``; a forked worker reads snapshots of its own), asked again once the
+# marker is rewritten.
+_CHANGED: weakref.WeakKeyDictionary[Snapshot, dict[str, tuple[datetime, bool]]] = weakref.WeakKeyDictionary()
+
+
 class MarkerTarget(luigi.Target):
-    """Complete when its marker row exists - and, for a partition whose files may still land late,
-    when that row was written after ``settles_at`` (until then each run picks up what arrived)."""
+    """Complete when its marker row exists. For a partition that can still change until ``settles_at`` (a day whose
+    files may land late), a marker written before then is provisional: until that moment it completes the partition
+    while ``changed`` finds nothing new in its sources (asked once per process and marker); afterwards it completes
+    nothing, so one more run builds the partition as it finally is and writes the final marker."""
 
     def __init__(
-        self, update_id: str, target_table: str, settles_at: datetime | None = None, store: MarkerStore = WAREHOUSE
+        self,
+        update_id: str,
+        target_table: str,
+        settles_at: datetime | None = None,
+        store: MarkerStore = WAREHOUSE,
+        changed: Callable[[], bool] | None = None,
     ):
         self.update_id = update_id
         self.target_table = target_table
         self.settles_at = settles_at
         self.store = store
+        self.changed = changed  # None: a provisional marker completes nothing
 
     def __repr__(self) -> str:
         return f"MarkerTarget({self.update_id})"
@@ -62,7 +79,18 @@ class MarkerTarget(luigi.Target):
 
     def exists(self) -> bool:
         found = self.marker()
-        return found is not None and (self.settles_at is None or found.inserted >= self.settles_at)
+        if found is None:
+            return False
+        if self.settles_at is None or found.inserted >= self.settles_at:
+            return True
+        return utcnow() < self.settles_at and self.changed is not None and not self._changed_since(found)
+
+    def _changed_since(self, found: Marker) -> bool:
+        known = _CHANGED.setdefault(SNAPSHOTS.of(self.store), {})
+        answer = known.get(self.update_id)
+        if answer is None or answer[0] != found.inserted:
+            answer = known[self.update_id] = (found.inserted, self.changed())
+        return answer[1]
 
     def prepare(self, session: Session) -> None:
         """Make sure the marker table exists before ``write``; outside transactions (once per process)."""

@@ -1,8 +1,8 @@
 """The embedded backend: DuckDB files under [warehouse] duckdb_dir, one per database, attached by name.
 
-COPY semantics are implemented here as Snowflake has them: files listed by the caller are read with
-DuckDB's CSV reader, files already in the load history are skipped, and lines the reader rejects come
-back as rejects with their line number and text.
+COPY semantics are implemented here as Snowflake has them: the files the ledger chose are read with DuckDB's CSV
+reader (a log file line by line, each line split here), and the lines that are rejects come back with their line
+number, their text as written and why.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from isal import isal_zlib
 
 from config.settings import warehouse
 from targets import identifiers
-from targets.formats import CopySpec, FileResult, Reject, StagedFile
+from targets.formats import CopySpec, FileFormat, FileResult, HeaderError, Reject, StagedFile
 from targets.landing import local_copy
 from targets.warehouse.session import CopyResult, Session, UnreadableFileError, bind_marks
 
-MAX_LINE_BYTES = 2_000_000
+MAX_LINE_BYTES = 2_000_000  # longer is no log line (AWS logs no URL over 8 KB, no headers over 20 KB): a reject
+WHOLE_LINE = "\x01"  # a delimiter no log line holds: the reader returns each line as one field
 MAX_CSV_LINE_BYTES = 2_097_152  # a row of a table extract (long text fields, quoted newlines): DuckDB default
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 _scan_ids = itertools.count()
@@ -90,13 +91,64 @@ def gunzip(path: str, out: BinaryIO) -> str | None:
     return None if inflate.eof else "gzip stream ends before its end (truncated file)"
 
 
-def _physical_line(ordinal: int, header_lines: int, skipped: Sequence[int]) -> int:
-    """The file line of the ordinal-th data row, given header lines and the lines the reader rejected."""
-    line = ordinal + header_lines
-    for s in skipped:  # ascending
-        if s <= line:
-            line += 1
-    return line
+def _header(path: str, fmt: FileFormat) -> str | None:
+    with open(path, encoding="utf-8", errors="replace") as src:
+        return fmt.header_line(src)
+
+
+def _data_lines(path: str, comment: str, wanted: set[int] | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, text as written) of the file's data lines (not blank, not comments), or of the ``wanted``
+    ones; bytes that are not UTF-8 shown as escapes."""
+    with open(path, "rb") as src:
+        for number, raw in enumerate(src, 1):
+            if wanted is not None and number not in wanted:
+                continue
+            text = raw.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
+            if wanted is not None or (text and not (comment and text.startswith(comment))):
+                yield number, text
+
+
+def _split_sql(fmt: FileFormat, lines: str) -> str:
+    """SQL of ``split, n`` from a subquery of ``line, n``: each line's list of fields; NULL for a line whose quotes
+    do not close."""
+    if not fmt.quote:
+        return f"SELECT string_split(line, {_literal(fmt.delimiter)}) AS split, n FROM ({lines})"
+    # Between quotes (the even pieces) one field; outside them, fields split by the delimiter.
+    return (
+        f"SELECT CASE WHEN len(pieces) % 2 = 1 THEN flatten(list_transform(pieces, lambda piece, i: "
+        f"CASE WHEN i % 2 = 0 THEN [piece] ELSE list_filter(string_split(piece, {_literal(fmt.delimiter)}), "
+        f"lambda f: f <> '') END)) END AS split, n "
+        f"FROM (SELECT string_split(line, {_literal(fmt.quote)}) AS pieces, n FROM ({lines}))"
+    )
+
+
+def _read_sql(fmt: FileFormat, positions: Sequence[int], scan: str) -> str:
+    """One file's rows (bind: its name, its local path): the fields at ``positions``, '' as NULL, every one NULL
+    for a line with fewer fields than needed; _row is the line number. ``scan`` names the reader's rejects tables.
+
+    A log line is read whole and split here; a CSV record (which may span lines) by the CSV reader."""
+    options = [
+        "header = false", "auto_detect = false", "compression = 'none'", f"max_line_size = {MAX_LINE_BYTES}",
+        "store_rejects = true", f"rejects_table = {_literal(scan)}", f"rejects_scan = {_literal(scan + '_scan')}",
+    ]  # fmt: skip
+    # Each file is numbered by its own row_number() OVER () (an ordered scan, on one core): the copy threads
+    # run units side by side instead.
+    if fmt.records == "csv":
+        struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(fmt.columns)))
+        options += [
+            f"columns = {{{struct}}}", f"delim = {_literal(fmt.delimiter)}", f"quote = {_literal(fmt.quote)}",
+            f"escape = {_literal(fmt.quote)}", "null_padding = true", "parallel = false", "strict_mode = true",
+        ]  # fmt: skip
+        keep = ", ".join(f"c{p}" for p in positions)
+        return f"SELECT {keep}, ? AS _file, row_number() OVER () AS _row FROM read_csv(?, {', '.join(options)})"
+    options += ["columns = {'line': 'VARCHAR'}", f"delim = {_literal(WHOLE_LINE)}", "quote = ''", "escape = ''",
+                "strict_mode = false"]  # fmt: skip
+    data = "line IS NOT NULL" + (f" AND NOT starts_with(line, {_literal(fmt.comment)})" if fmt.comment else "")
+    lines = f"SELECT line, row_number() OVER () AS n FROM read_csv(?, {', '.join(options)})"
+    split = _split_sql(fmt, f"SELECT line, n FROM ({lines}) WHERE {data}")
+    fields = f"SELECT CASE WHEN len(split) > {max(positions)} THEN split END AS fields, n FROM ({split})"
+    keep = ", ".join(f"nullif(fields[{p + 1}], '')" for p in positions)
+    return f"SELECT {keep}, ? AS _file, n AS _row FROM ({fields})"
 
 
 def _result(name: str, loaded: int, rejects: Sequence[Reject]) -> FileResult:
@@ -236,62 +288,69 @@ class DuckDBSession(Session):
         return [_result(file.path, result.rows_loaded, rejects)], rejects
 
     def _load_files(self, spec: CopySpec, files: dict[str, str]) -> tuple[list[FileResult], list[Reject]]:
-        """Load plain files (local path -> name) in one statement; per-file results and rejects."""
+        """Load plain files (local path -> name) in one statement; per-file results and rejects.
+
+        A log line is read whole and split here, not by the CSV reader: a row's ``_row`` is its line in the file,
+        a reject keeps the line as written, a line with an unclosed quote is one reject (the reader would run
+        on into the next lines), and each file's fields are found by its own '#Fields:' header."""
         fmt = spec.file_format
-        scan = f"_rejects_{os.getpid()}_{next(_scan_ids)}"
-        width = len(fmt.columns) + fmt.extra_fields
-        struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
-        options = [
-            f"columns = {{{struct}}}", f"delim = {_literal(fmt.delimiter)}", f"quote = {_literal(fmt.quote)}",
-            f"escape = {_literal(fmt.quote)}", "header = false", "auto_detect = false", "null_padding = true",
-            "compression = 'none'", f"max_line_size = {MAX_LINE_BYTES}", "strict_mode = true",
-            "store_rejects = true", f"rejects_table = {_literal(scan)}", f"rejects_scan = {_literal(scan + '_scan')}",
-        ]  # fmt: skip
-        if fmt.comment:
-            options.append(f"comment = {_literal(fmt.comment)}")
-        # Every line lands, a line missing fields NULL-padded (null_padding), extra trailing fields (newer
-        # CloudFront) read and dropped. Each file is numbered by its own row_number() OVER () (an ordered, single
-        # core scan): the copy threads run units side by side instead. The rows' _loaded_at, a literal, lets
-        # the checks below skip every row group written before (zone maps).
-        keep = ", ".join(f"c{i}" for i in range(len(fmt.columns)))
-        reads = " UNION ALL ".join(
-            f"SELECT {keep}, ? AS _file, row_number() OVER () AS _row FROM read_csv(?, {', '.join(options)})"
-            for _ in files
-        )
         loaded_at = f"TIMESTAMP '{datetime.now(UTC).replace(tzinfo=None).isoformat(sep=' ')}'"
-        self.execute(
-            f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
-            f"SELECT *, {loaded_at} FROM ({reads})",
-            [value for path, name in files.items() for value in (name, path)],
-        )
-        reader_rejects = self.execute(
-            f"SELECT s.file_path, r.line, any_value(r.csv_line), "
-            f"string_agg(DISTINCT r.error_type || ': ' || r.error_message, '; ') "
-            f"FROM {scan} AS r JOIN {scan}_scan AS s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2"
-        )
-        self.execute(f"DROP TABLE IF EXISTS {scan}")
-        self.execute(f"DROP TABLE IF EXISTS {scan}_scan")
-        # A row missing fields or with a value that does not cast is a reject too: rare, moved out if any.
+        rejects: dict[str, list[Reject]] = collections.defaultdict(list)
+        scan = f"_rejects_{os.getpid()}_{next(_scan_ids)}"
+        reads, params = [], []
+        for path, name in files.items():
+            try:
+                positions = fmt.positions(_header(path, fmt))
+            except HeaderError as exc:  # every line of the file is a reject, with why
+                rejects[name] = [Reject(name, n, text, str(exc)) for n, text in _data_lines(path, fmt.comment)]
+                continue
+            reads.append(_read_sql(fmt, positions, scan))
+            params += [name, path]
+        if reads:
+            self.execute(
+                f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
+                f"SELECT *, {loaded_at} FROM ({' UNION ALL '.join(reads)})",
+                params,
+            )
+        # Lines the reader itself refuses (bad UTF-8, too long) come as no row: the rows after them are renumbered.
         mine = f"_loaded_at = {loaded_at} AND _file IN ({bind_marks(files)})"
+        refused: dict[str, list[int]] = collections.defaultdict(list)
+        if reads:
+            for path, line, error in self.execute(
+                f"SELECT s.file_path, r.line, string_agg(DISTINCT r.error_type || ': ' || r.error_message, '; ') "
+                f"FROM {scan} AS r JOIN {scan}_scan AS s USING (scan_id, file_id) GROUP BY ALL ORDER BY 1, 2"
+            ):
+                rejects[files[path]].append(Reject(files[path], int(line), None, error))
+                refused[files[path]].append(int(line))
+            self.execute(f"DROP TABLE IF EXISTS {scan}")
+            self.execute(f"DROP TABLE IF EXISTS {scan}_scan")
+        for name, lines in refused.items():
+            # The row read n-th is line n plus the refused lines before it: the i-th of them if line_i - i < n.
+            self.execute(
+                f"UPDATE {spec.table} SET _row = _row + len(list_filter(?::BIGINT[], lambda s: s < _row)) "
+                f"WHERE _loaded_at = {loaded_at} AND _file = ?",
+                ([line - i for i, line in enumerate(sorted(lines), start=1)], name),
+            )
+        # A row missing fields or with a value that does not cast is a reject too: rare, moved out if any. The
+        # rows' _loaded_at, a literal, lets these skip every row group written before (zone maps).
         counts = self.execute(
             f"SELECT _file, count(*), count(*) FILTER ({fmt.bad_row()}) FROM {spec.table} WHERE {mine} GROUP BY _file",
             list(files.values()),
         )
-        bad: list[tuple] = []
         if any(n for _, _, n in counts):
-            bad = self.execute(
-                f"DELETE FROM {spec.table} WHERE {mine} AND ({fmt.bad_row()}) RETURNING _file, _row, "
-                f"concat_ws({_literal(fmt.delimiter)}, {', '.join(fmt.columns)}), {fmt.bad_row_reason()}",
+            for name, row, reason in self.execute(
+                f"DELETE FROM {spec.table} WHERE {mine} AND ({fmt.bad_row()}) "
+                f"RETURNING _file, _row, {fmt.bad_row_reason()}",
                 list(files.values()),
-            )
+            ):
+                rejects[name].append(Reject(name, int(row), None, reason))
         rows = {name: total - n for name, total, n in counts}
-        skipped: dict[str, list[int]] = collections.defaultdict(list)
-        rejects: dict[str, list[Reject]] = collections.defaultdict(list)
-        for path, line, text, error in reader_rejects:
-            skipped[files[path]].append(int(line))
-            rejects[files[path]].append(Reject(files[path], int(line), text, error))
-        for name, row, text, reason in sorted(bad):
-            rejects[name].append(Reject(name, _physical_line(int(row), fmt.skip_header, skipped[name]), text, reason))
+        by_path = {name: path for path, name in files.items()}
+        for name, found in rejects.items():
+            found.sort(key=lambda r: r.line or 0)
+            if any(r.raw_text is None for r in found):  # each rejected line as written in the file
+                text = dict(_data_lines(by_path[name], fmt.comment, {r.line for r in found}))
+                found[:] = [Reject(r.file, r.line, text.get(r.line or 0, r.raw_text), r.error) for r in found]
         results = [_result(name, rows.get(name, 0), rejects[name]) for name in files.values()]
         return results, [r for name in files.values() for r in rejects[name]]
 

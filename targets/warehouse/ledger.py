@@ -86,6 +86,25 @@ def read(session: Session, table: str) -> dict[str, str]:
     return {file: status for file, status in rows}
 
 
+def unloaded(session: Session, table: str, files: Sequence[str]) -> list[str]:
+    """Those of ``files`` a copy would load: unknown to the table's load history, or marked INVALIDATED there."""
+    loaded: set[str] = set()
+    for part in chunks(files):
+        rows = session.execute(
+            f"SELECT file FROM {LOAD_HISTORY} WHERE target_table = ? AND status <> ? AND file IN ({bind_marks(part)})",
+            (table, INVALIDATED, *part),
+        )
+        loaded.update(file for (file,) in rows)
+    return [f for f in files if f not in loaded]
+
+
+def delete_rows(session: Session, table: str, stage_url: str, files: Sequence[str]) -> None:
+    """Delete the rows these files (stage-relative names) loaded into the table, whatever shape of their name
+    ``_file`` holds (Session.file_shapes)."""
+    for part in chunks(session.file_shapes(files, stage_url)):
+        session.execute(f"DELETE FROM {table} WHERE _file IN ({bind_marks(part)})", part)
+
+
 def invalidate_files(session: Session, table: str, pattern: str) -> int:
     """Mark the table's loaded files matching the regex so the next copy replaces their rows."""
     files = [f for f in read(session, table) if re.fullmatch(pattern, f)]

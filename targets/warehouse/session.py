@@ -132,6 +132,11 @@ class Session(ABC):
         """Settings for a session whose work is one transaction merging staged rows into a table; ``compact``:
         its commit may also rewrite the table's fragmented storage, otherwise it only appends."""
 
+    def file_shapes(self, names: Sequence[str], stage_url: str) -> list[str]:
+        """Every value ``_file`` may hold for these stage-relative file names (the names themselves here; on
+        Snowflake, METADATA$FILENAME may also put the stage's URL or bucket path in front)."""
+        return list(names)
+
     max_files_per_unit = 1
 
     def copy_unit_size(self, files: int) -> int:

@@ -7,7 +7,9 @@ bootstrap when one is not. Only tables whose columns follow a source (the replic
 tables) are created by the loader that fills them.
 
 Loads COPY from external stages over the landing bucket, naming the files the ledger chose (see
-``snowflake_sql.copy_sql``); a file COPY does not load fails the unit, naming it. Lines missing fields are
+``snowflake_sql.copy_sql``); a file COPY does not load fails the unit, naming it. Files that carry a '#Fields:'
+header (CloudFront) have it read first, from the file's first bytes: one COPY per field order maps each column
+to its field, and every line of a file whose header lacks kept fields is a reject naming them. Lines missing fields are
 loaded NULL-padded (ERROR_ON_COLUMN_COUNT_MISMATCH=FALSE, so the newer 33-field CloudFront lines load too) and
 then moved to the rejects in the same transaction; other bad lines are counted by COPY (ON_ERROR=CONTINUE),
 which reports the first error of each file only. Local files (table extracts) are PUT into the loader's own
@@ -19,15 +21,18 @@ from __future__ import annotations
 import collections
 import contextlib
 import secrets as secrets_module
+import zlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from config.settings import snowflake as snowflake_settings
 from targets import identifiers
-from targets.formats import CopySpec, FileResult, Reject, StagedFile
+from targets.formats import CopySpec, FileResult, HeaderError, Reject, StagedFile
+from targets.landing import read_header
 from targets.warehouse.csv_dialect import csv_field
-from targets.warehouse.session import STATS, Profile, Session, bind_marks
+from targets.warehouse.session import STATS, Profile, Session, UnreadableFileError, bind_marks
 from targets.warehouse.session import column_type as warehouse_column_type
 from targets.warehouse.snowflake_copy_results import (
     parse_copy_results,
@@ -39,6 +44,7 @@ from targets.warehouse.snowflake_login import connect_arguments
 from targets.warehouse.snowflake_sql import (
     MAX_FILES_PER_COPY,
     copy_sql,
+    file_rows_sql,
     load_copy_sql,
     put_sql,
     short_rows_sql,
@@ -47,6 +53,8 @@ from targets.warehouse.snowflake_sql import (
 )
 
 BOOTSTRAP = "python -m ops.snowflake bootstrap --apply"
+HEADER_READERS = 16  # files whose header lines are read at once (each a small ranged GET)
+FieldOrder = tuple[int | None, ...]  # each column's field index in a file; None: the file lacks that field
 
 
 class NotBootstrappedError(RuntimeError):
@@ -66,6 +74,37 @@ def column_type(data_type: str, precision: int | None, scale: int | None) -> str
     if t.startswith("TIMESTAMP"):
         return "TIMESTAMP"
     return "VARCHAR"
+
+
+def _field_order(spec: CopySpec, file: StagedFile) -> tuple[FieldOrder, str | None]:
+    """The file's field order, and why its lines are all rejects (its header lacks kept fields) or None."""
+    try:
+        header = read_header(file, spec.file_format)
+    except zlib.error as exc:
+        raise UnreadableFileError(file, f"corrupt gzip stream: {exc}") from exc
+    try:
+        return spec.file_format.positions(header), None
+    except HeaderError as exc:
+        return exc.positions, str(exc)
+
+
+def field_orders(
+    spec: CopySpec, files: Sequence[StagedFile]
+) -> tuple[dict[FieldOrder | None, list[str]], dict[str, list[str]]]:
+    """The files (stage-relative names) of each field order, as their '#Fields:' headers give it (None: the
+    columns' own order, for a format without headers), and the files whose header lacks kept fields, by why."""
+    names = [f.path for f in files]
+    if not spec.file_format.header_fields:
+        return {None: names}, {}
+    with ThreadPoolExecutor(min(HEADER_READERS, len(files)), thread_name_prefix="header") as pool:
+        found = list(pool.map(lambda f: _field_order(spec, f), files))
+    orders: dict[FieldOrder | None, list[str]] = collections.defaultdict(list)
+    lacking: dict[str, list[str]] = collections.defaultdict(list)
+    for name, (order, problem) in zip(names, found, strict=True):
+        orders[order].append(name)
+        if problem:
+            lacking[problem].append(name)
+    return dict(orders), dict(lacking)
 
 
 class SnowflakeSession(Session):
@@ -125,30 +164,42 @@ class SnowflakeSession(Session):
         cols = ", ".join(f"{identifiers.check(name, 1)} {ctype}" for name, ctype in columns)
         self.execute(f"CREATE TABLE IF NOT EXISTS {identifiers.check(table, 3)} ({cols})")
 
+    def file_shapes(self, names: Sequence[str], stage_url: str) -> list[str]:
+        return stored_names(names, stage_url)
+
     def copy_files(
         self, spec: CopySpec, files: Sequence[StagedFile], replacing: bool
     ) -> tuple[list[FileResult], list[Reject]]:
         """The unit's rows first go, whether it replaces files or loads new ones: COPY is forced (the ledger
         decides), so rows an earlier loader left for a file new to the ledger would otherwise be doubled."""
         names = [f.path for f in files]
-        shapes = stored_names(names, spec.stage_url)
+        shapes = self.file_shapes(names, spec.stage_url)
+        orders, lacking = field_orders(spec, files)
         self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(shapes)})", shapes)
-        rows = self.execute(copy_sql(spec, names))
-        results = parse_copy_results(rows, self.last_columns, spec.stage_url)
+        results: list[FileResult] = []
+        for order, group in orders.items():
+            rows = self.execute(copy_sql(spec, group, order))
+            results += parse_copy_results(rows, self.last_columns, spec.stage_url)
         require_loaded(spec.table, names, results)
+        found: list[tuple[str, int, str, str]] = []
+        for reason, group in lacking.items():  # the whole file is rejects: its header lacks kept fields
+            group_shapes = self.file_shapes(group, spec.stage_url)
+            select, delete = file_rows_sql(spec, group_shapes)
+            found += [(file, line, text, reason) for file, line, text in self.execute(select, group_shapes)]
+            self.execute(delete, group_shapes)
         select, delete = short_rows_sql(spec, shapes)
-        short = self.execute(select, shapes)
+        found += self.execute(select, shapes)
         self.execute(delete, shapes)
         rejects = [Reject(relative_name(file, spec.stage_url), int(line), text, reason) for file, line, text, reason
-                   in short]  # fmt: skip
+                   in found]  # fmt: skip
         for r in results:
             moved = sum(1 for j in rejects if j.file == r.file)
             r.rows_loaded -= moved
             r.errors_seen += moved
             if r.first_error:  # COPY keeps only the first error of each file
                 rejects.append(Reject(r.file, r.first_error_line, None, f"COPY (first of the file): {r.first_error}"))
-            if r.errors_seen and r.status == "LOADED":
-                r.status = "PARTIALLY_LOADED"
+            if r.errors_seen and r.status == "LOADED":  # as DuckDB reports it: nothing loaded is a failed load
+                r.status = "PARTIALLY_LOADED" if r.rows_loaded else "LOAD_FAILED"
         return results, rejects
 
     # -- tables as files ---------------------------------------------------------------------------------

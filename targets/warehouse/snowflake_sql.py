@@ -60,9 +60,11 @@ def stage_sql(stage: str, url: str, integration: str) -> str:
     )
 
 
-def copy_sql(spec: CopySpec, files: Sequence[str]) -> str:
+def copy_sql(spec: CopySpec, files: Sequence[str], positions: Sequence[int | None] | None = None) -> str:
     """COPY INTO the raw table the files the ledger chose (at most 1000, stage-relative), with _file/_row/
-    _loaded_at from the file metadata.
+    _loaded_at from the file metadata. Each column is the field at its index in ``positions`` (the files' field
+    order, read from their '#Fields:' header; None for a field the header lacks: NULL), by default the columns'
+    own order.
 
     FORCE = TRUE: the ledger (targets.warehouse.ledger) decides what loads. Without it COPY's own load metadata
     would skip, silently, a file it remembers loading (into this table, or by an earlier loader) or whose
@@ -74,10 +76,16 @@ def copy_sql(spec: CopySpec, files: Sequence[str]) -> str:
         raise ValueError(f"COPY takes 1 to {MAX_FILES_PER_COPY} files, got {len(files)}")
     fmt = spec.file_format
     columns = ", ".join(fmt.columns)
-    fields = ", ".join(f"${i + 1}" for i in range(len(fmt.columns)))
+    if positions is None:
+        positions = range(len(fmt.columns))
+    if len(positions) != len(fmt.columns):
+        raise ValueError(f"COPY into {spec.table}: {len(positions)} field positions for {len(fmt.columns)} columns")
+    fields = ", ".join("NULL" if p is None else f"${p + 1}" for p in positions)
+    # _row is the line in the file, as on DuckDB: METADATA$FILE_ROW_NUMBER counts the records after the header.
+    row = "METADATA$FILE_ROW_NUMBER" + (f" + {fmt.skip_header}" if fmt.skip_header else "")
     return "\n".join([
         f"COPY INTO {identifiers.check(spec.table, 3)} ({columns}, _file, _row, _loaded_at)",
-        f"FROM (SELECT {fields}, METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()"
+        f"FROM (SELECT {fields}, METADATA$FILENAME, {row}, CURRENT_TIMESTAMP()"
         f" FROM @{identifiers.check(spec.stage, 3)})",
         f"FILES = ({', '.join(literal(f) for f in files)})",
         f"FILE_FORMAT = (FORMAT_NAME = {literal(fmt.name)})",
@@ -86,18 +94,30 @@ def copy_sql(spec: CopySpec, files: Sequence[str]) -> str:
     ])  # fmt: skip
 
 
+def _loaded_text(fmt: FileFormat) -> str:
+    """The line as loaded: present fields joined by the delimiter (CONCAT_WS would be NULL on any NULL)."""
+    sep = literal(fmt.delimiter)
+    return " || ".join([f"COALESCE({fmt.columns[0]}, '')"] + [f"COALESCE({sep} || {c}, '')" for c in fmt.columns[1:]])
+
+
 def short_rows_sql(spec: CopySpec, names: Sequence[str]) -> tuple[str, str]:
     """Select, then delete, the loaded rows that are rejects - a missing field, a value that does not cast
     (bind: ``names``, every shape of the unit's file names _file may hold, for each statement)."""
     fmt = spec.file_format
-    sep = literal(fmt.delimiter)
     where = f"_file IN ({bind_marks(names)}) AND ({fmt.bad_row()})"
-    # The line as loaded: present fields joined by the delimiter (CONCAT_WS would be NULL on any NULL).
-    text = " || ".join([f"COALESCE({fmt.columns[0]}, '')"] + [f"COALESCE({sep} || {c}, '')" for c in fmt.columns[1:]])
     select = (
-        f"SELECT _file, _row + {fmt.skip_header}, {text}, {fmt.bad_row_reason()} FROM {spec.table} "
-        f"WHERE {where} ORDER BY _file, _row"
+        f"SELECT _file, _row, {_loaded_text(fmt)}, {fmt.bad_row_reason()} FROM {spec.table} WHERE {where} "
+        "ORDER BY _file, _row"
     )
+    return select, f"DELETE FROM {spec.table} WHERE {where}"
+
+
+def file_rows_sql(spec: CopySpec, names: Sequence[str]) -> tuple[str, str]:
+    """Select, then delete, every loaded row of some files - all rejects, for a reason of the whole file (bind:
+    ``names``, every shape _file may hold of those files, for each statement)."""
+    where = f"_file IN ({bind_marks(names)})"
+    text = _loaded_text(spec.file_format)
+    select = f"SELECT _file, _row, {text} FROM {spec.table} WHERE {where} ORDER BY _file, _row"
     return select, f"DELETE FROM {spec.table} WHERE {where}"
 
 

@@ -20,11 +20,12 @@ import luigi
 
 from config.settings import landing, loading
 from targets import landing as landing_zone
-from targets.formats import META_COLUMNS, CopySpec, FileFormat, StagedFile
+from targets.formats import META_COLUMNS, CopySpec, FileFormat
 from targets.markers.target import delete_markers
 from targets.warehouse import ledger
+from targets.warehouse.connect import available_profile, connect
 from targets.warehouse.ledger import REJECTS
-from targets.warehouse.session import Session, bind_marks, chunks
+from targets.warehouse.session import Session
 from tasks.base import PartlyBuiltError, WarehouseTask
 from tasks.params import DayBatchParameter
 
@@ -76,7 +77,7 @@ class DailySource:
             for loc in self.locations()
         ]  # fmt: skip
 
-    def files(self, day: date) -> list[tuple[CopySpec, list[StagedFile]]]:
+    def files(self, day: date) -> list[tuple[CopySpec, landing_zone.Listing]]:
         return [(spec, landing_zone.list_files(spec)) for spec in self.specs(day)]
 
 
@@ -140,6 +141,14 @@ class LoadDailyFiles(WarehouseTask):
         day_end = datetime(self.date.year, self.date.month, self.date.day) + timedelta(days=1)
         return day_end + timedelta(hours=loading().late_arrival_hours)
 
+    def has_new_input(self) -> bool:
+        """A file of the day is in the landing zone that its load history lacks (or marks for reloading)."""
+        files = [f.path for _, found in self.source().files(self.date) for f in found]
+        if not files:
+            return False
+        with connect(f"{self.query_tag()}:landed", available_profile()) as session:
+            return bool(ledger.unloaded(session, self.source().table, files))
+
     def output(self) -> luigi.Target | list[luigi.Target]:
         return [t.output() for t in self.day_tasks()] if isinstance(self.date, tuple) else super().output()
 
@@ -179,7 +188,9 @@ class LoadDailyFiles(WarehouseTask):
             except RejectThresholdError as exc:
                 task._withdraw(session, paths, exc.rejected)
                 failed.append(exc)
-        self.report(f"{spec.table} {self.partition()}: {sum(rows.values())} rows, {len(failed)} day(s) failed", 100)
+        skipped = sum(len(fs.skipped) for found in located.values() for _, fs in found)
+        self.report(f"{spec.table} {self.partition()}: {sum(rows.values())} rows, {len(failed)} day(s) failed"
+                    + (f", {skipped} other file(s) in the prefix skipped" if skipped else ""), 100)  # fmt: skip
         if failed:
             error = (
                 failed[0]
@@ -218,8 +229,7 @@ class LoadDailyFiles(WarehouseTask):
         failure = self.failure_marker()
         failure.prepare(session)
         with session.transaction():
-            for part in chunks(paths):
-                session.execute(f"DELETE FROM {self.source().table} WHERE _file IN ({bind_marks(part)})", part)
+            ledger.delete_rows(session, self.source().table, self.source().stage_url(), paths)
             self.invalidate(session)
             delete_markers(session, [self.update_id()])
             failure.write(session, rejected)

@@ -1,7 +1,7 @@
 """The daily catch-up: every load over a window of days, missing days found in bulk and filled.
 
-A cron run after an outage fills the gap by itself; a day whose files may still land late is
-revisited until it settles (see LoadDailyFiles.settles_at).
+A cron run after an outage fills the gap by itself; a day whose files may still land late is loaded
+again when one lands, and once more when it settles (see LoadDailyFiles.settles_at).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -40,7 +41,7 @@ class ReplicateOrgmTable(RunInPod, WarehouseTask):
     pod_cpu: ClassVar[str] = "1"
     pod_memory: ClassVar[str] = "2Gi"
 
-    @property
+    @functools.cached_property
     def target_table(self) -> str:  # type: ignore[override]
         return target_of(self.table)
 

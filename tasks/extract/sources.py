@@ -33,7 +33,9 @@ class CloudFrontSource(DailySource):
 
 @dataclass(frozen=True)
 class AlbSource(DailySource):
-    """<stage>/AWSLogs/<account>/elasticloadbalancing/<region>/YYYY/MM/DD/<...>.log.gz"""
+    """<stage>/AWSLogs/<account>/elasticloadbalancing/<region>/YYYY/MM/DD/
+    <account>_elasticloadbalancing_<region>_app.<lb-name>.<lb-id>_<YYYYMMDDTHHMMZ>_<ip>_<random>.log.gz, the access
+    logs; the connection logs AWS writes into the same folder (conn_log...) are not."""
 
     aws_region: str = "us-east-1"
 
@@ -42,7 +44,8 @@ class AlbSource(DailySource):
         return f"AWSLogs/{account}/elasticloadbalancing/{self.aws_region}/{day:%Y/%m/%d}"
 
     def pattern(self, location: str, day: date) -> str:
-        return re.escape(self.listing_path(location, day)) + r"/[^/]+\.log\.gz"
+        name = re.escape(f"{secrets.get('AWS_ACCOUNT_ID')}_elasticloadbalancing_{self.aws_region}_app.")
+        return re.escape(self.listing_path(location, day)) + rf"/{name}[^/_]+_\d{{8}}T\d{{4}}Z_[^/_]+_[^/_]+\.log\.gz"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import logging
 import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import ClassVar
 
 import luigi
@@ -57,10 +58,17 @@ def producers(relation: str, first: date, last: date) -> list[luigi.Task]:
     ``up_to_date`` counts them changed each day."""
     found: list[luigi.Task] = []
     for cls, params in DAILY_LOADS:
-        if cls(date=first, **params).target_table == relation:
+        if _load_table(cls, tuple(params.items())) == relation:
             found += [cls(date=first + timedelta(days=i), **params) for i in range((last - first).days + 1)]
-    found += [ReplicateOrgmTable(table=t) for t in replication().tables if target_of(t) == relation]
+    cfg = replication()
+    found += [ReplicateOrgmTable(table=t) for t in cfg.tables if target_of(t, cfg.target_schema) == relation]
     return found
+
+
+@lru_cache
+def _load_table(cls: type[luigi.Task], params: tuple[tuple[str, str], ...]) -> str:
+    """The raw table a daily load writes (its source's, whatever the day)."""
+    return cls(date=date.min, **dict(params)).target_table
 
 
 class DbtNode(WarehouseTask):
@@ -95,7 +103,8 @@ class DbtNode(WarehouseTask):
 
     def complete(self) -> bool:
         first, last = self.window()
-        return all(up_to_date(uid, first, last) for uid in self.node.split(","))
+        memo: NodeStates = {}
+        return all(up_to_date(uid, first, last, memo) for uid in self.node.split(","))
 
     def query_tag(self) -> str:
         return f"luigi:{self.task_family}"
@@ -103,7 +112,8 @@ class DbtNode(WarehouseTask):
     def work(self, session: Session) -> dict[str, int | None]:
         first, last = self.window()
         # Make's rule again at run time: another invocation (a cron run at the same time) may have built some.
-        nodes = [n for n in self.nodes() if not up_to_date(n.unique_id, first, last)]
+        memo: NodeStates = {}
+        nodes = [n for n in self.nodes() if not up_to_date(n.unique_id, first, last, memo)]
         if not nodes:
             return {}
         # Only the tests whose every parent is in this batch: a relationship to a node another batch builds
@@ -121,10 +131,14 @@ class DbtNode(WarehouseTask):
         return built
 
 
-def up_to_date(unique_id: str, first: date, last: date) -> bool:
-    """Make's rule over markers: built after every parent, and every upstream node up to date."""
+NodeStates = dict[str, tuple[bool, datetime | None]]  # node or source -> (up to date, newest marker time)
+
+
+def up_to_date(unique_id: str, first: date, last: date, memo: NodeStates | None = None) -> bool:
+    """Make's rule over markers: built after every parent, and every upstream node up to date. Calls that share a
+    ``memo`` (the nodes of one batch) look at each ancestor and source once."""
     graph = dbt_manifest.load()
-    memo: dict[str, tuple[bool, datetime | None]] = {}
+    memo = {} if memo is None else memo
 
     def state(uid: str) -> tuple[bool, datetime | None]:
         """(up to date, newest marker time) of a node or source."""

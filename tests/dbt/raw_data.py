@@ -243,6 +243,7 @@ PUSH_ROWS = {
         alb("2020-02-03T12:11:00.000000Z", "GET https://push.mattermost.com:443/api/v1/send_push HTTP/1.1"),
         alb("2020-02-03T12:12:00.000000Z", "-"),
         alb("2020-02-03T12:13:00.000000Z", "POST https://push.mattermost.com:443/api/v1/ack"),
+        alb("2020-02-03T12:14:00.000000Z", "POST https://push.mattermost.com:443/api/v1/ack HTTP/1.0 "),  # as seen
     ],
     "test_logs": [alb("2020-02-03T11:00:00.000000Z", ACK)],
     "de_logs": [alb("2020-02-04T23:59:00.000000Z", SEND), alb("2020-02-04T23:59:30.000000Z", ACK)],

@@ -3,13 +3,14 @@ Salesforce activity."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from config.settings import replication
 from devdata.generate import generate
+from rehearsal import standins
 from rehearsal.days import Days, day_of, salesforce_edits
 from tests.conftest import pg_query
 
@@ -40,13 +41,26 @@ def test_files_land_as_production_receives_them() -> None:
     assert never and all(day_of(f.key) == DAYS.day2 and f.late for f in never), "only day 2's late files wait"
 
 
-def test_a_days_salesforce_activity_re_saves_a_row_of_each_table(orgm: dict[str, Any]) -> None:
-    cfg = replication()
-    before = {t: pg_query(orgm["dsn"], f'SELECT * FROM orgm."{t}" ORDER BY sfid') for t in cfg.tables}
-    salesforce_edits(orgm["dsn"], DAYS.day1)
+def test_a_days_salesforce_activity_reaches_the_replication_through_heroku_connect(orgm: dict[str, Any]) -> None:
+    """A day's edit is dated at the day's end (or after its table's newest change), and the write-back's post-process
+    (an UPDATE that leaves the modstamp alone) gives the row a modstamp newer than any other of its table, as Heroku
+    Connect's round trip to Salesforce does."""
+    cfg, dsn = replication(), orgm["dsn"]
+    standins.heroku_connect(dsn)
+
+    def state(table: str) -> tuple[list[tuple], datetime | None]:
+        return (pg_query(dsn, f'SELECT * FROM orgm."{table}" ORDER BY sfid'),
+                pg_query(dsn, f'SELECT max(systemmodstamp) FROM orgm."{table}"')[0][0])  # fmt: skip
+
+    before = {t: state(t) for t in cfg.tables}
+    salesforce_edits(dsn, DAYS.day1)
     for table in cfg.tables:
-        live = pg_query(orgm["dsn"], f'SELECT count(*) FROM orgm."{table}" WHERE NOT isdeleted')[0][0]
-        newest = pg_query(orgm["dsn"], f'SELECT max(systemmodstamp) FROM orgm."{table}"')[0][0]
-        after = pg_query(orgm["dsn"], f'SELECT * FROM orgm."{table}" ORDER BY sfid')
-        changed = sum(a != b for a, b in zip(after, before[table], strict=True))
-        assert (newest == datetime(2026, 12, 4, 23, 59) and changed == 1) if live else changed == 0, table
+        (rows, newest), (old_rows, old_newest) = state(table), before[table]
+        changed = sum(a != b for a, b in zip(rows, old_rows, strict=True))
+        live = pg_query(dsn, f'SELECT count(*) FROM orgm."{table}" WHERE NOT isdeleted')[0][0]
+        edited = max(old_newest + timedelta(seconds=1), datetime(2026, 12, 4, 23, 59)) if live else old_newest
+        assert (changed, newest) == (int(bool(live)), edited), table
+    newest = state("account")[1]
+    pg_query(dsn, "UPDATE orgm.account SET health_score__c = 1 WHERE sfid = (SELECT max(sfid) FROM orgm.account)")
+    stamped = pg_query(dsn, "SELECT systemmodstamp FROM orgm.account ORDER BY sfid DESC LIMIT 1")[0][0]
+    assert stamped == newest + timedelta(seconds=1), "the write-back's update reaches the replication too"

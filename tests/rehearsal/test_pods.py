@@ -39,8 +39,15 @@ def test_a_cronjob_pod_becomes_the_container_its_manifest_says(tmp_path: Path) -
     command = container["command"]
     assert options[-len(command) - 2 :] == ["--entrypoint", command[0], container["image"], *command[1:]]
     pairs = set(itertools.pairwise(options))
-    assert {("--user", f"{UID}:{UID}"), ("--group-add", str(UID)), ("--security-opt", "no-new-privileges"),
-            ("--memory", str(2 * 2**30)), ("--cpus", "1"), ("--network", "host"), ("--pull", "never")} <= pairs
+    assert {
+        ("--user", f"{UID}:{UID}"),
+        ("--group-add", str(UID)),
+        ("--security-opt", "no-new-privileges"),
+        ("--memory", str(2 * 2**30)),
+        ("--cpus", "1"),
+        ("--network", "host"),
+        ("--pull", "never"),
+    } <= pairs
     assert {"--read-only", "--read-only-tmpfs=false", "--cap-drop=ALL", "--add-host=luigid:127.0.0.1"} <= set(options)
     assert f"--tmpfs=/tmp:rw,exec,nosuid,nodev,U,size={2 * 2**30}" in options
     assert f"--volume={tmp_path / 'configmaps' / CONFIG_MAP}:/etc/bizops:ro" in options

@@ -1,11 +1,15 @@
-"""The per-task Job runner (services.jobs), started by a RunInPod task, against a real HTTP server on 127.0.0.1 that
-replays recorded Kubernetes API responses (tests/fixtures/k8s/: Job, PodList, Pod, EventList, Status objects and log
-text)."""
+"""The per-task Job runner (services.jobs), started by a RunInPod task, against a fake Kubernetes API server on
+127.0.0.1. The server keeps the Jobs posted to it: it answers a POST with the posted Job plus the fields the API
+server sets (uid, selector, defaults), and later GETs with that Job in the states a test scripts for it; 404, 409
+and the DELETE answer come from that state. Pods, logs and events are hand-written API objects
+(tests/fixtures/k8s/), tied to the Job's uid when served. Every object sent either way is checked against the
+Kubernetes API schema of production's version."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import json
 import re
 import threading
@@ -17,16 +21,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import jsonschema
 import kubernetes_validate
 import luigi
 import pytest
+from kubernetes_validate.utils import all_versions, major_minor, schema_contents
+from referencing import Registry, Resource
 
+from config.settings import kubernetes
 from services import pods as k8s
 from services.jobs import (
     TASK_POD_ENV,
     JobFailedError,
     KubernetesApiError,
     RunInPodError,
+    job_manifest,
     job_name,
     label_value,
     pod_secrets,
@@ -39,6 +48,7 @@ from tests.conftest import FIXTURES as ALL_FIXTURES
 from tests.conftest import crunch_numbers as task
 
 FIXTURES = ALL_FIXTURES / "k8s"
+KUBERNETES_VERSION = "1.31"  # the EKS version in production
 NS = "bizops"
 JOB_PATH = f"/apis/batch/v1/namespaces/{NS}/jobs/{JOB}"
 JOBS_PATH = f"/apis/batch/v1/namespaces/{NS}/jobs"
@@ -47,6 +57,7 @@ LOG_PATH = f"{PODS_PATH}/{JOB}-x7k2p/log"
 EVENTS_PATH = f"/api/v1/namespaces/{NS}/events"
 WORKER_POD = "daily-loads-29400180-x2v9k"
 IMAGE = "registry.example.com/bizops-pipeline:0.1.0"
+CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 
 
 def fixture(name: str) -> Any:
@@ -54,7 +65,35 @@ def fixture(name: str) -> Any:
     return json.loads(text) if name.endswith(".json") else text
 
 
-# --- the replaying server ------------------------------------------------------------------------------------
+def api_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj``, checked against the API schema of production's Kubernetes version (strict: no unknown field).
+    Status and DeleteOptions are meta/v1 kinds, filed under meta in the schemas."""
+    if obj.get("kind") not in ("Status", "DeleteOptions"):
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        return obj
+    version = [v for v in all_versions() if major_minor(v) <= KUBERNETES_VERSION][-1]
+    folder = f"kubernetes-json-schema/v{version}-local-strict"
+    schema = schema_contents(f"{folder}/{obj['kind'].lower()}-meta-v1.json", KUBERNETES_VERSION)
+    definitions = schema_contents(f"{folder}/_definitions.json", KUBERNETES_VERSION)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    jsonschema.Draft202012Validator(schema, registry=registry).validate(obj)
+    return obj
+
+
+def status(code: int, reason: str, message: str) -> dict[str, Any]:
+    """A Status object, as the API server answers a refused request about the Job."""
+    details = {"name": JOB, "group": "batch", "kind": "jobs"}
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "details": details, "code": code}  # fmt: skip
+    return api_object(body)
+
+
+def job_status(name: str) -> dict[str, Any]:
+    """A Job's status as the Job controller writes it (tests/fixtures/k8s/jobstatus_<name>.json); {} when new."""
+    return fixture(f"jobstatus_{name}.json") if name != "created" else {}
+
+
+# --- the fake API server -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -68,44 +107,131 @@ class Call:
 
 @dataclass
 class FakeApi:
-    """Per (method, path) a list of (status, body) served in order, the last one repeating; a str body is
-    streamed line by line as a chunked text/plain response (a followed log)."""
+    """A Kubernetes API server's answers to the runner's calls.
+
+    Jobs: created by POST (or ``admit``, a Job that some earlier run posted), each living through the states its
+    ``lives`` entry names, one per GET (the last repeating); absent ones answer 404. Other paths: per (method,
+    path) a list of (status, body) served in order, the last one repeating; a str body is streamed line by line
+    as a chunked text/plain response (a followed log). ``outage`` makes calls to a path fail with a Status.
+    """
 
     routes: dict[tuple[str, str], list[tuple[int, Any]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     served: dict[tuple[str, str], int] = field(default_factory=dict)
     stall_first_stream_after: int | None = None  # lines; then the stream goes quiet until the client gives up
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name, as the API server stores them
+    lives: list[list[str]] = field(default_factory=list)  # the states of each Job created, in creation order
+    states: dict[str, Iterator[str]] = field(default_factory=dict)
+    outages: dict[tuple[str, str], tuple[int, int, dict[str, Any]]] = field(default_factory=dict)
+    posted_meanwhile: bool = False  # another worker posts the same Job just before this one does
+    uids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    errors: list[str] = field(default_factory=list)  # unexpected calls, objects that fail the schema
 
     def on(self, method: str, path: str, *responses: tuple[int, Any]) -> None:
         self.routes[(method, path)] = list(responses)
 
+    def outage(self, method: str, path: str, body: dict[str, Any], *, first: int = 0, count: int = 10**6) -> None:
+        """Calls number ``first`` to ``first + count - 1`` (from 0) to this path answer ``body``, a Status."""
+        self.outages[(method, path)] = (first, first + count, body)
+
     def calls_to(self, method: str, path: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.path == path]
+
+    def admit(self, posted: dict[str, Any]) -> dict[str, Any]:
+        """Store ``posted`` as the API server does: with the fields it sets, in the next life's first state."""
+        job = copy.deepcopy(api_object(posted))
+        uid = f"5f0c6a3e-8a7b-4c2d-9e1f-{next(self.uids):012d}"
+        meta, spec = job["metadata"], job["spec"]
+        meta.update(uid=uid, resourceVersion=str(48000 + len(self.calls)), generation=1,
+                    creationTimestamp="2026-11-26T03:00:12Z")  # fmt: skip
+        spec.setdefault("parallelism", 1)
+        spec.setdefault("completions", 1)
+        spec.update(selector={"matchLabels": {CONTROLLER_UID: uid}}, completionMode="NonIndexed", suspend=False,
+                    podReplacementPolicy="TerminatingOrFailed")  # fmt: skip
+        template = spec["template"]
+        template["metadata"]["creationTimestamp"] = None
+        template["metadata"]["labels"].update({CONTROLLER_UID: uid, "batch.kubernetes.io/job-name": meta["name"],
+                                               "controller-uid": uid, "job-name": meta["name"]})  # fmt: skip
+        pod = template["spec"]
+        pod.setdefault("dnsPolicy", "ClusterFirst")
+        pod.setdefault("schedulerName", "default-scheduler")
+        pod.setdefault("terminationGracePeriodSeconds", 30)
+        for container in pod["containers"]:
+            container.setdefault("terminationMessagePath", "/dev/termination-log")
+            container.setdefault("terminationMessagePolicy", "File")
+        job["status"] = {}
+        self.jobs[meta["name"]] = job
+        life = self.lives.pop(0) if self.lives else ["created"]
+        self.states[meta["name"]] = itertools.chain(life, itertools.repeat(life[-1]))
+        return api_object(job)
 
     def respond(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlparse(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = json.loads(handler.rfile.read(length)) if length else None
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.calls.append(Call(handler.command, url.path, query, body, handler.headers.get("Authorization", "")))
         key = (handler.command, url.path)
-        if key not in self.routes:
-            self._send(handler, 500, {"kind": "Status", "message": f"unexpected {handler.command} {url.path}"})
-            return
+        self.calls.append(Call(handler.command, url.path, query, body, handler.headers.get("Authorization", "")))
         index = self.served.get(key, 0)
         self.served[key] = index + 1
-        status, payload = self.routes[key][min(index, len(self.routes[key]) - 1)]
-        if isinstance(payload, str):
-            stall = self.stall_first_stream_after if index == 0 else None
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up on a quiet stream
-                self._stream(handler, payload, stall)
+        if key in self.outages and self.outages[key][0] <= index < self.outages[key][1]:
+            self._send(handler, self.outages[key][2]["code"], self.outages[key][2])
+        elif url.path.startswith(JOBS_PATH):
+            self._send(handler, *self._jobs(handler.command, url.path, body))
+        elif url.path == PODS_PATH:
+            self._send(handler, 200, self._pods(query["labelSelector"], index))
+        elif key in self.routes:
+            code, payload = self.routes[key][min(index, len(self.routes[key]) - 1)]
+            if isinstance(payload, str):
+                stall = self.stall_first_stream_after if index == 0 else None
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                    self._stream(handler, payload, stall)
+            else:
+                self._send(handler, code, self._owned(payload))
         else:
-            self._send(handler, status, payload)
+            self.errors.append(f"unexpected {handler.command} {url.path}")
+            self._send(handler, 404, status(404, "NotFound", f"the server could not find {url.path}"))
+
+    def _jobs(self, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+        name = path.rsplit("/", 1)[1] if path != JOBS_PATH else body["metadata"]["name"]
+        if method == "POST":
+            if self.posted_meanwhile:
+                self.posted_meanwhile = False
+                self.admit(body)
+            if name in self.jobs:
+                return 409, status(409, "AlreadyExists", f'jobs.batch "{name}" already exists')
+            return 201, self.admit(body)
+        if name not in self.jobs:
+            return 404, status(404, "NotFound", f'jobs.batch "{name}" not found')
+        job = self.jobs[name]
+        if method == "DELETE":
+            api_object(body)
+            del self.jobs[name]
+            return 200, api_object({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                    "details": {"name": name, "group": "batch", "kind": "jobs",
+                                                "uid": job["metadata"]["uid"]}})  # fmt: skip
+        job["status"] = job_status(next(self.states[name]))
+        return 200, job
+
+    def _pods(self, selector: str, index: int) -> dict[str, Any]:
+        """The scripted pod list of the Job whose selector this is (its pods carry its uid); empty for any other."""
+        pods = self.routes[("GET", PODS_PATH)]
+        listed = copy.deepcopy(pods[min(index, len(pods) - 1)][1])
+        job = self.jobs.get(JOB)
+        if job is None or selector != f"{CONTROLLER_UID}={job['metadata']['uid']}":
+            listed["items"] = []
+        return self._owned(listed)
+
+    def _owned(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Pods and events of the Job carry its uid."""
+        uid = self.jobs[JOB]["metadata"]["uid"] if JOB in self.jobs else None
+        text = json.dumps(payload)
+        return json.loads(text.replace("5f0c6a3e-8a7b-4c2d-9e1f-2b3c4d5e6f70", uid) if uid else text)
 
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
+    def _send(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(api_object(payload)).encode()
+        handler.send_response(code)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
@@ -138,7 +264,13 @@ def api(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Itera
         disable_nagle_algorithm = True  # log lines go out one small write each
 
         def do_GET(self) -> None:
-            fake.respond(self)
+            try:
+                fake.respond(self)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout, on a busy machine)
+                return
+            except Exception as exc:  # e.g. an object that fails the schema: the test fails at teardown
+                fake.errors.append(f"{self.command} {self.path}: {exc!r}")
+                self.send_error(500)
 
         do_POST = do_DELETE = do_GET  # noqa: N815
 
@@ -168,19 +300,27 @@ def api(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Itera
     server.server_close()
     thread.join(5)
     assert all(c.authorization == "Bearer test-token" for c in fake.calls)
-    assert not [c for c in fake.calls if (c.method, c.path) not in fake.routes], "unexpected API calls"
+    assert not fake.errors, "\n".join(fake.errors)
 
 
 def serve_job_run(api: FakeApi, job_states: list[str], pod_lists: list[str], log: str = "log_success.txt") -> None:
-    """Routes of one Job's life; job_states name job fixtures ("404" = not found)."""
-    api.on("GET", JOB_PATH, *[(404, fixture("status_404_job.json")) if s == "404" else (200, fixture(s))
-                              for s in job_states])  # fmt: skip
-    api.on("POST", JOBS_PATH, (201, fixture("job_created.json")))
+    """One Job's life: the states the Job posted passes through (jobstatus fixtures), its pods, its log."""
+    if job_states:
+        api.lives.append(job_states)
     api.on("GET", PODS_PATH, *[(200, fixture(p)) for p in pod_lists])
     api.on("GET", LOG_PATH, (200, fixture(log)))
-    api.on("DELETE", JOB_PATH, (200, fixture("status_delete_job.json")))
     api.on("GET", f"{PODS_PATH}/{WORKER_POD}", (200, fixture("pod_worker.json")))
     api.on("GET", EVENTS_PATH, (200, fixture("eventlist_failedcreate.json")))
+
+
+def earlier_job(api: FakeApi, states: list[str], task_id: str | None = None) -> None:
+    """A Job of this name that an earlier run posted (for ``task_id``, by default the task's), in ``states``."""
+    api.lives.insert(0, states)
+    manifest = job_manifest(task(), cpu="2", memory="4Gi", deadline_seconds=21600, image=IMAGE, namespace=NS,
+                            cfg=kubernetes())  # fmt: skip
+    if task_id:
+        manifest["metadata"]["annotations"]["bizops/task-id"] = task_id
+    api.admit(manifest)
 
 
 def assert_deleted(api: FakeApi) -> None:
@@ -193,16 +333,16 @@ def assert_deleted(api: FakeApi) -> None:
 
 
 def test_success_streams_the_log_once_and_deletes_the_job(api: FakeApi, caplog: pytest.LogCaptureFixture) -> None:
-    serve_job_run(api, ["404", "job_running.json", "job_complete.json"],
-                  ["podlist_running.json", "podlist_succeeded.json"])  # fmt: skip
+    serve_job_run(api, ["running", "complete"], ["podlist_running.json", "podlist_succeeded.json"])
     caplog.set_level("INFO", logger="luigi-interface.kubernetes")
 
     task().run()
 
     assert DONE == [], "the work ran in the pod, not here"
     (post,) = api.calls_to("POST", JOBS_PATH)
-    job = post.body
-    kubernetes_validate.validate(job, "1.31", strict=True)
+    job = post.body  # checked against the API schema by the server
+    uid = "5f0c6a3e-8a7b-4c2d-9e1f-000000000001"  # the first Job the server created
+    assert {c.query["labelSelector"] for c in api.calls_to("GET", PODS_PATH)} == {f"{CONTROLLER_UID}={uid}"}
     assert job["metadata"]["name"] == JOB == job_name(task().task_family, task().task_id)
     assert job["metadata"]["annotations"] == {"bizops/task-id": task().task_id, "bizops/parent-run-id": WORKER_POD}
     assert job["metadata"]["labels"] == {**k8s.JOB_LABELS, "bizops/task-family": "CrunchNumbers"}
@@ -232,7 +372,7 @@ def test_a_quiet_log_stream_reconnects_without_repeating_or_losing_lines(
     api: FakeApi, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.set("kubernetes", "request_timeout_seconds", 0.2)
-    serve_job_run(api, ["404", "job_running.json", "job_running.json", "job_complete.json"],
+    serve_job_run(api, ["running", "running", "complete"],
                   ["podlist_running.json", "podlist_running.json", "podlist_succeeded.json"])  # fmt: skip
     api.stall_first_stream_after = 3
     caplog.set_level("INFO", logger="luigi-interface.kubernetes")
@@ -247,7 +387,7 @@ def test_a_quiet_log_stream_reconnects_without_repeating_or_losing_lines(
 
 
 def test_pod_that_cannot_pull_its_image_fails_at_once_with_the_reason(api: FakeApi) -> None:
-    serve_job_run(api, ["404", "job_running_not_ready.json"], ["podlist_imagepullbackoff.json"])
+    serve_job_run(api, ["running_not_ready"], ["podlist_imagepullbackoff.json"])
 
     with pytest.raises(JobFailedError) as failure:
         task().run()
@@ -260,8 +400,9 @@ def test_pod_that_cannot_pull_its_image_fails_at_once_with_the_reason(api: FakeA
 
 
 def test_oom_killed_pod_fails_with_reason_exit_code_and_log_tail(api: FakeApi) -> None:
-    serve_job_run(api, ["404", "job_running.json", "job_failed.json"],
-                  ["podlist_running.json", "podlist_oomkilled.json"], log="log_oomkilled.txt")  # fmt: skip
+    serve_job_run(
+        api, ["running", "failed"], ["podlist_running.json", "podlist_oomkilled.json"], log="log_oomkilled.txt"
+    )
 
     with pytest.raises(JobFailedError) as failure:
         task().run()
@@ -278,7 +419,8 @@ def test_oom_killed_pod_fails_with_reason_exit_code_and_log_tail(api: FakeApi) -
 def test_a_running_job_of_the_same_task_is_adopted_not_duplicated(
     api: FakeApi, caplog: pytest.LogCaptureFixture
 ) -> None:
-    serve_job_run(api, ["job_running.json", "job_complete.json"], ["podlist_running.json", "podlist_succeeded.json"])
+    serve_job_run(api, [], ["podlist_running.json", "podlist_succeeded.json"])
+    earlier_job(api, ["running", "complete"])
     caplog.set_level("INFO", logger="luigi-interface.kubernetes")
 
     task().run()
@@ -290,9 +432,8 @@ def test_a_running_job_of_the_same_task_is_adopted_not_duplicated(
 
 
 def test_a_job_created_by_another_worker_meanwhile_is_adopted(api: FakeApi) -> None:
-    serve_job_run(api, ["404", "job_running.json", "job_running.json", "job_complete.json"],
-                  ["podlist_running.json", "podlist_succeeded.json"])  # fmt: skip
-    api.on("POST", JOBS_PATH, (409, fixture("status_409_job.json")))
+    serve_job_run(api, ["running", "running", "complete"], ["podlist_running.json", "podlist_succeeded.json"])
+    api.posted_meanwhile = True
 
     task().run()
 
@@ -301,8 +442,8 @@ def test_a_job_created_by_another_worker_meanwhile_is_adopted(api: FakeApi) -> N
 
 
 def test_a_finished_job_from_an_earlier_run_is_replaced(api: FakeApi) -> None:
-    serve_job_run(api, ["job_failed.json", "404", "job_running.json", "job_complete.json"],
-                  ["podlist_running.json", "podlist_succeeded.json"])  # fmt: skip
+    earlier_job(api, ["failed"])
+    serve_job_run(api, ["running", "complete"], ["podlist_running.json", "podlist_succeeded.json"])
 
     task().run()
 
@@ -312,10 +453,8 @@ def test_a_finished_job_from_an_earlier_run_is_replaced(api: FakeApi) -> None:
 
 
 def test_a_job_of_that_name_for_another_task_is_left_alone(api: FakeApi) -> None:
-    foreign = fixture("job_running.json")
-    foreign["metadata"]["annotations"]["bizops/task-id"] = "SomethingElse_2026_11_25_0123456789"
+    earlier_job(api, ["running"], task_id="SomethingElse_2026_11_25_0123456789")
     serve_job_run(api, [], [])
-    api.on("GET", JOB_PATH, (200, foreign))
 
     with pytest.raises(RunInPodError, match="exists for another task"):
         task().run()
@@ -325,7 +464,7 @@ def test_a_job_of_that_name_for_another_task_is_left_alone(api: FakeApi) -> None
 
 def test_no_pod_within_the_timeout_fails_clearly_with_the_jobs_events(api: FakeApi, settings: Any) -> None:
     settings.set("kubernetes", "pod_start_timeout_seconds", 0.3)
-    serve_job_run(api, ["404", "job_created.json"], ["podlist_empty.json"])
+    serve_job_run(api, ["created"], ["podlist_empty.json"])
 
     started = time.monotonic()
     with pytest.raises(JobFailedError) as failure:
@@ -342,9 +481,8 @@ def test_no_pod_within_the_timeout_fails_clearly_with_the_jobs_events(api: FakeA
 
 
 def test_transient_api_failures_are_retried(api: FakeApi) -> None:
-    serve_job_run(api, ["404", "job_running.json", "job_complete.json"],
-                  ["podlist_running.json", "podlist_succeeded.json"])  # fmt: skip
-    api.on("POST", JOBS_PATH, (503, fixture("status_503.json")), (201, fixture("job_created.json")))
+    serve_job_run(api, ["running", "complete"], ["podlist_running.json", "podlist_succeeded.json"])
+    api.outage("POST", JOBS_PATH, fixture("status_503_unavailable.json"), count=1)
 
     task().run()
 
@@ -356,8 +494,8 @@ def test_losing_the_api_while_waiting_leaves_the_job_for_a_rerun_to_adopt(
     api: FakeApi, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.set("kubernetes", "api_retries", 2)
-    serve_job_run(api, ["404", "job_running.json"], ["podlist_running.json"])
-    api.routes[("GET", JOB_PATH)].append((503, fixture("status_503.json")))  # from then on
+    serve_job_run(api, ["running"], ["podlist_running.json"])
+    api.outage("GET", JOB_PATH, fixture("status_503_unavailable.json"), first=2)  # from then on
 
     with pytest.raises(KubernetesApiError, match="503 ServiceUnavailable"):
         task().run()
@@ -368,8 +506,8 @@ def test_losing_the_api_while_waiting_leaves_the_job_for_a_rerun_to_adopt(
 
 
 def test_an_api_refusal_is_an_error_naming_the_answer(api: FakeApi) -> None:
-    serve_job_run(api, ["404"], [])
-    api.on("POST", JOBS_PATH, (403, fixture("status_403_create_job.json")))
+    serve_job_run(api, [], [])
+    api.outage("POST", JOBS_PATH, fixture("status_403_forbidden_create_jobs.json"))
 
     with pytest.raises(KubernetesApiError) as failure:
         task().run()
@@ -430,9 +568,19 @@ def test_task_pods_get_their_familys_secrets_but_not_the_alert_webhook() -> None
     assert pod_secrets("CrunchNumbers", "snowflake") == []
 
 
-def test_fixtures_are_kubernetes_objects() -> None:
-    # The recorded responses must stay shaped like the API's: the Jobs validate against the 1.31 schema.
-    for path in sorted(FIXTURES.glob("job_*.json")):
-        job = copy.deepcopy(fixture(path.name))
-        kubernetes_validate.validate(job, "1.31", strict=True)
-        assert job["metadata"]["name"] == JOB
+def test_every_object_the_server_answers_with_is_of_productions_api_schema() -> None:
+    """The hand-written objects, and a Job in each scripted state, validate strictly against the 1.31 schema;
+    an object the schema does not know fails (so the server's check can fail)."""
+    for path in sorted(FIXTURES.glob("*.json")):
+        if not path.name.startswith("jobstatus_"):
+            api_object(fixture(path.name))
+    api = FakeApi()
+    api.lives.append(["created"])
+    job = api.admit(job_manifest(task(), cpu="2", memory="4Gi", deadline_seconds=21600, image=IMAGE, namespace=NS,
+                                 cfg=kubernetes()))  # fmt: skip
+    for path in sorted(FIXTURES.glob("jobstatus_*.json")):
+        api_object({**job, "status": fixture(path.name)})
+    with pytest.raises(kubernetes_validate.ValidationError, match="activeDeadline"):
+        api_object({**job, "spec": {**job["spec"], "activeDeadline": 5}})
+    with pytest.raises(jsonschema.ValidationError, match="reasons"):
+        api_object({**fixture("status_503_unavailable.json"), "reasons": []})

@@ -22,6 +22,7 @@ from services.permifrost import InvalidSpecError, PermifrostError
 from tests.conftest import FIXTURES as ALL_FIXTURES
 from tests.conftest import PERMIFROST_WARNINGS, ROOT
 from tests.conftest import ROLES_SPEC as SPEC
+from tests.permifrost_account import RecordedAccount
 
 FIXTURES = ALL_FIXTURES / "roles"
 pytestmark = PERMIFROST_WARNINGS
@@ -233,26 +234,22 @@ def test_provisioning_errors_name_the_user() -> None:
 def test_apply_provisions_then_runs_permifrost(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The daily path end to end, with every connector replaced by the stub plus a fake DB-API side."""
+    """permifrost's own code against a recorded account (tests/permifrost_account.py): apply creates the missing
+    login first, then sends what permifrost's online dry run plans for the same account - and the dry run sends
+    nothing."""
     for env, value in BOT_ENV.items():
-        monkeypatch.setenv(env, value)
-    account = FakeAccount(["LOADER", "TRANSFORMER", "PERMISSION_BOT", "JANE_DOE", "RICHARD_ROE", "ALEX_ANALYST"])
-    ran: list[str] = []
-
-    class Account(permifrost._stub_connector(load_spec(str(SPEC)))):
-        engine = account
-
-        def show_users(self) -> list[str]:
-            return _connector(account).show_users()
-
-        def run_query(self, query: str) -> None:
-            ran.append(query)
-
-    monkeypatch.setattr(permifrost, "_AccountConnector", Account)
+        if "KEY_" not in env:  # a password login: the key pair is the other way in
+            monkeypatch.setenv(env, value)
+    account = RecordedAccount(ALL_FIXTURES / "permifrost" / "account.json").install(monkeypatch)
+    spec = ALL_FIXTURES / "permifrost" / "spec.yml"
     with caplog.at_level(logging.DEBUG):
-        statements = permifrost.apply(SPEC)
-    assert [sql.split('"')[1] for sql in account.executed] == ["LOOKER", "first.last@example.com"]
-    assert statements == ran == permifrost.plan(SPEC)
+        statements = permifrost.apply(spec)
+    assert account.sent[0].startswith('CREATE USER IF NOT EXISTS "first.last@example.com" ')
+    assert account.sent[1:] == statements
+    assert "REVOKE select ON table analytics.retired.old_arr FROM ROLE reporting" in statements
+    assert not [s for s in statements if s.startswith("GRANT usage ON warehouse")]  # granted already
+    assert permifrost.plan(spec, online=True) == statements
+    assert len(account.sent) == 1 + len(statements)
     out = capsys.readouterr()
     assert BOT_ENV["PERMISSION_BOT_PASSWORD"] not in caplog.text + out.out + out.err
 

@@ -1,6 +1,6 @@
 """The whole pipeline (tasks.pipeline.Pipeline) as people run it, `python -m tasks Pipeline --workers 2`, on the
 embedded warehouse with the generator's data and Salesforce in a real PostgreSQL: two selections of dbt nodes asked
-for by different tasks, two workers sharing one DuckDB warehouse."""
+for by different tasks, two workers sharing one DuckDB warehouse, the Postgres scripts after the replication."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from luigi.task import flatten
 
 from targets.markers.snapshots import SNAPSHOTS
 from tasks.base import EMBEDDED_WAREHOUSE, WarehouseTask
+from tasks.extract.replication import ReplicateOrgmTable
 from tasks.pipeline import Pipeline
 from tasks.transform import dbt as dbt_tasks
 from tasks.transform import manifest
@@ -61,5 +62,12 @@ def test_two_workers_run_the_pipeline_each_model_one_task(tmp_path, pg_db):
         assert run.returncode == 0, run.stderr[-6000:]
         SNAPSHOTS.clear()
         assert all(t.complete() for t in tasks)
+        # The Postgres scripts write Salesforce tables the replication reads: they ran after every replication (two
+        # workers would otherwise run them first, while the first worker holds the warehouse), so the run's marts do
+        # not depend on the number of workers.
+        scripts = [t.output().marker() for t in flatten(root.scripts.requires())]
+        replications = [t.output().marker() for t in tasks if isinstance(t, ReplicateOrgmTable)]
+        assert scripts and replications and None not in scripts + replications
+        assert min(m.inserted for m in scripts) > max(m.inserted for m in replications)
         # The dbt batch, holding the warehouse alone, used the two workers as threads.
         assert "Concurrency: 2 threads (target='duckdb')" in (tmp_path / "dbt" / "logs" / "dbt.log").read_text()

@@ -1,7 +1,10 @@
 """The load ledger's bookkeeping on the embedded warehouse: a unit's load history and rejects, and an invalidation,
-in a statement per kind - each statement is a round trip while the unit's transaction holds the raw table."""
+in a statement per kind - each statement is a round trip while the unit's transaction holds the raw table; and which
+files a copy would load, on both backends."""
 
 from __future__ import annotations
+
+import pytest
 
 from targets.formats import FileResult, Reject
 from targets.warehouse import ledger
@@ -45,3 +48,15 @@ def test_totals_over_more_files_than_one_list_takes(env):
                           [Reject(files[0], 2, "x", "bad")])  # fmt: skip
         assert ledger.totals(s, TABLE, files) == ledger.Totals(12, 11, 1)
         assert ledger.most_rejected(s, TABLE, files) == [(files[0], 1, 2, "bad")]
+
+
+@pytest.mark.parametrize("backend", ["env", "snowflake"])
+def test_unloaded_files_are_those_a_copy_would_load(backend, request):
+    request.getfixturevalue(backend)
+    with connect("t") as s:
+        ledger.ensure(s)
+        with s.transaction():
+            ledger.record(s, TABLE, [FileResult(f"E/f{i}.gz", "LOADED", 1, 1) for i in range(3)], [])
+            ledger.record(s, "raw.other.table", [FileResult("E/f3.gz", "LOADED", 1, 1)], [])
+        ledger.invalidate_files(s, TABLE, r"E/f1\.gz")
+        assert ledger.unloaded(s, TABLE, [f"E/f{i}.gz" for i in range(4)]) == ["E/f1.gz", "E/f3.gz"]

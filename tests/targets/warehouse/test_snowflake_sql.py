@@ -5,17 +5,21 @@ recorded-statement checks (tests/ops/snowflake/test_statements.py)."""
 from __future__ import annotations
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
-from targets.formats import ALB, CLOUDFRONT, LICENSE_CSV, CopySpec
+from targets.formats import ALB, CLOUDFRONT, LICENSE_CSV, CopySpec, HeaderError
 from targets.warehouse.snowflake_sql import (
     CSV_FILE_FORMAT,
     copy_sql,
     file_format_sql,
+    file_rows_sql,
     load_copy_sql,
     put_sql,
     stage_sql,
     upload_folder,
 )
+from tests.tasks.extract.corpus import FORMAT_2015, LEGACY_26, LEGACY_33, V2
 
 SPEC = CopySpec(
     "raw.diagnostics.log_entries",
@@ -35,7 +39,7 @@ def test_copy_names_its_files_with_file_metadata():
     assert "_file, _row, _loaded_at)" in sql
     assert (
         "FROM (SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-        "$21, $22, $23, $24, $25, $26, METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP() "
+        "$21, $22, $23, $24, $25, $26, METADATA$FILENAME, METADATA$FILE_ROW_NUMBER + 2, CURRENT_TIMESTAMP() "
         "FROM @raw.diagnostics.diagnostics_stage)" in sql
     )
     assert "FILES = ('ESECCHECKONE01/ESECCHECKONE01.2026-11-25-03.a1.gz', 'it\\'s/odd.gz')" in sql
@@ -59,6 +63,47 @@ def test_copy_refuses_more_files_than_snowflake_takes():
         copy_sql(SPEC, [f"f{i}.gz" for i in range(1001)])
     with pytest.raises(ValueError, match="1 to 1000 files"):
         copy_sql(SPEC, [])
+
+
+@pytest.mark.parametrize(
+    "header, fields",
+    [
+        (None, [f"${i}" for i in range(1, 27)]),
+        (f"#Fields: {LEGACY_33}", [f"${i}" for i in range(1, 27)]),
+        (f"#Fields: {V2}", [f"${i}" for i in range(3, 29)]),
+        (f"#Fields: {' '.join(reversed(LEGACY_26.split()))}", [f"${i}" for i in range(26, 0, -1)]),
+        (f"#Fields: {FORMAT_2015}", [f"${i}" for i in range(1, 20)] + ["NULL"] * 7),
+    ],
+    ids=["no header", "legacy 33", "v2", "reversed", "2015 format"],
+)
+def test_copy_takes_each_column_from_the_field_the_files_header_names(header, fields):
+    """The field order of the files' '#Fields:' header (FileFormat.positions; a header lacking kept fields gives
+    NULL for them) decides which ``$n`` feeds each column; the statement parses as Snowflake SQL."""
+    try:
+        positions = CLOUDFRONT.positions(header)
+    except HeaderError as exc:
+        positions = exc.positions
+    statement = sqlglot.parse_one(copy_sql(SPEC, ["ESECCHECKONE01/a.gz"], positions), read="snowflake")
+    columns = [c.name for c in statement.this.expressions]
+    picks = [e.sql("snowflake") for e in statement.find(exp.Select).expressions]
+    assert dict(zip(columns, picks, strict=True)) == {
+        **dict(zip(CLOUDFRONT.columns, fields, strict=True)),
+        "_file": "METADATA$FILENAME",
+        "_row": "METADATA$FILE_ROW_NUMBER + 2",
+        "_loaded_at": "CURRENT_TIMESTAMP()",
+    }
+    with pytest.raises(ValueError, match="25 field positions for 26 columns"):
+        copy_sql(SPEC, ["ESECCHECKONE01/a.gz"], positions[:25])
+
+
+def test_a_files_rows_are_selected_then_deleted_whole():
+    """Every row of a file whose header lacks kept fields is a reject: selected with its loaded text, then deleted."""
+    select, delete = file_rows_sql(SPEC, ["a.gz", "bizops/diagnostics/a.gz"])
+    assert select.startswith("SELECT _file, _row, COALESCE(logdate, '') || COALESCE('\t' || logtime, '')")
+    assert select.endswith("FROM raw.diagnostics.log_entries WHERE _file IN (?, ?) ORDER BY _file, _row")
+    assert delete == "DELETE FROM raw.diagnostics.log_entries WHERE _file IN (?, ?)"
+    for sql in (select, delete):
+        sqlglot.parse_one(sql, read="snowflake")
 
 
 @pytest.mark.parametrize("fmt", [CLOUDFRONT, ALB, LICENSE_CSV], ids=lambda f: f.name)

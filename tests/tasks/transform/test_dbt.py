@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import luigi
 import pytest
@@ -22,7 +21,6 @@ from ops import commands
 from targets.markers.snapshots import SNAPSHOTS
 from targets.markers.target import utcnow
 from targets.warehouse.connect import connect
-from tasks.extract.catchup import CatchUpLoads
 from tasks.extract.sources import LoadLicenses, LoadSecurityCheckLogs
 from tasks.transform import dbt as dbt_tasks
 from tasks.transform import manifest
@@ -121,14 +119,20 @@ def test_a_failing_model_fails_its_task_naming_the_model_and_error(built):
         s.execute("ALTER TABLE raw.licenses.licenses RENAME TO licenses_gone")
     try:
         commands.invalidate([LoadLicenses(date=END)], confirm=False)
+        marker = dbt_tasks.node_marker(manifest.load().nodes["model.bizops.licenses"])
+        SNAPSHOTS.clear()
+        before = marker.marker()
         node = dbt_tasks.DbtNode(node="model.bizops.licenses", end=END, days=DAYS)
         with pytest.raises(dbt_tasks.DbtError, match=r"model\.bizops\.licenses: error: .*licenses"):
             node.run()
     finally:
         with connect("t") as s:
             s.execute("ALTER TABLE raw.licenses.licenses_gone RENAME TO licenses")
-    assert isinstance(CatchUpLoads(end=END, days=DAYS), luigi.WrapperTask)
-    assert Path(built["dir"] / "dbt" / "target" / "run_results.json").exists()
+    SNAPSHOTS.clear()
+    assert marker.marker() == before, "a failed model writes no marker: the next run builds it again"
+    assert not node.complete()
+    results = json.loads((built["dir"] / "dbt" / "target" / "run_results.json").read_text())["results"]
+    assert {r["unique_id"]: r["status"] for r in results}["model.bizops.licenses"] == "error"
 
 
 def test_invalidating_a_model_rebuilds_it_and_what_depends_on_it(built):
