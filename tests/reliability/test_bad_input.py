@@ -17,13 +17,14 @@ from typing import Any
 import psycopg2
 import pytest
 
+from devdata.cloudfront import header as cloudfront_header
 from tests.reliability import harness
 from tests.reliability.harness import Baseline, Ledger, Relation, State, World
 
 LOCATION = harness.LOCATIONS["DIAGNOSTIC_LOCATION_ONE"]
 DIAGNOSTICS = "raw.diagnostics.log_entries"
 LICENSES = "raw.licenses.licenses"
-HEADER = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem ...\n"
+HEADER = "".join(line + "\n" for line in cloudfront_header(wide=False))  # the 26-field format
 HEADER_LINES = 2
 
 

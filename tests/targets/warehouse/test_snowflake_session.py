@@ -174,6 +174,17 @@ def copy_as_snowflake(account, s):
     return copy
 
 
+def copy_unit(snowflake, spec, unit, query: str) -> tuple[list, list, list[str], list[tuple]]:
+    """Copy one unit as Snowflake would: (file results, rejects, the COPY statements sent, ``query``'s rows after)."""
+    with connect("t") as s:
+        snowflake.copy_answer = copy_as_snowflake(snowflake, s)
+        start = len(snowflake.sent)
+        with s.transaction():
+            results, rejects = s.copy_files(spec, unit, replacing=False)
+        copies = [sql for sql in sent_since(snowflake, start) if sql.startswith("COPY")]
+        return results, rejects, copies, s.execute(query)
+
+
 def test_each_files_fields_are_mapped_by_its_header(stage, snowflake):
     """A legacy file (26 or 33 fields) and a standard logging v2 file (39 fields, another order) land the same
     values in the same columns: one COPY per field order, each column from the field its header names."""
@@ -183,13 +194,8 @@ def test_each_files_fields_are_mapped_by_its_header(stage, snowflake):
         land(stage, "ESECCHECKONE01/legacy33.gz", LEGACY_33, [cf(DOC_33)]),
         land(stage, "ESECCHECKONE01/v2.gz", V2, [cf(V2_ROW), cf(V2_ROW)]),
     ]
-    with connect("t") as s:
-        snowflake.copy_answer = copy_as_snowflake(snowflake, s)
-        start = len(snowflake.sent)
-        with s.transaction():
-            results, rejects = s.copy_files(spec, unit, replacing=False)
-        copies = [sql for sql in sent_since(snowflake, start) if sql.startswith("COPY")]
-        rows = s.execute(f"SELECT {', '.join(CLOUDFRONT.columns)}, _file, _row FROM {spec.table} ORDER BY _file, _row")
+    query = f"SELECT {', '.join(CLOUDFRONT.columns)}, _file, _row FROM {spec.table} ORDER BY _file, _row"
+    results, rejects, copies, rows = copy_unit(snowflake, spec, unit, query)
     assert rejects == [] and [(r.file, r.status, r.rows_loaded) for r in results] == [
         ("ESECCHECKONE01/legacy26.gz", "LOADED", 1),
         ("ESECCHECKONE01/legacy33.gz", "LOADED", 1),
@@ -229,13 +235,7 @@ def test_every_line_of_a_file_whose_header_lacks_kept_fields_is_a_reject_naming_
         land(stage, "ESECCHECKONE01/nocookie.gz", no_cookie, [cf(DOC_26[:12] + DOC_26[13:])]),
         land(stage, "ESECCHECKONE01/good.gz", LEGACY_26, [cf(DOC_26)]),
     ]
-    with connect("t") as s:
-        snowflake.copy_answer = copy_as_snowflake(snowflake, s)
-        start = len(snowflake.sent)
-        with s.transaction():
-            results, rejects = s.copy_files(spec, unit, replacing=False)
-        copies = [sql for sql in sent_since(snowflake, start) if sql.startswith("COPY")]
-        left = s.execute(f"SELECT _file FROM {spec.table}")
+    results, rejects, copies, left = copy_unit(snowflake, spec, unit, f"SELECT _file FROM {spec.table}")
     assert [(j.file, j.line, j.error) for j in rejects] == [
         ("ESECCHECKONE01/f2015.gz", 3, HEADER_2015),
         ("ESECCHECKONE01/f2015.gz", 4, HEADER_2015),
