@@ -27,23 +27,12 @@ from pathlib import Path
 
 import duckdb
 import pgserver
-import psycopg2
 
 import devdata
 from devdata.generate import generate
-from devdata.writers import write_duckdb, write_files, write_postgres
+from devdata.writers import new_database, write_duckdb, write_files, write_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def fresh_database(server_dsn: str, name: str) -> str:
-    con = psycopg2.connect(server_dsn)
-    con.autocommit = True
-    with con.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    con.close()
-    return psycopg2.extensions.make_dsn(server_dsn, dbname=name)
 
 
 # Columns that hold when a run loaded or wrote a row, and the schema of the pipeline's bookkeeping (markers, load
@@ -105,7 +94,7 @@ def main() -> None:
         shutil.rmtree(warehouse, ignore_errors=True)
         warehouse.mkdir()
         shutil.copy(work / "segment.duckdb", warehouse / "raw.duckdb")
-        dsn = fresh_database(postgres.get_uri(), f"orgm_{round_}_{workers}")
+        dsn = new_database(postgres.get_uri(), f"orgm_{round_}_{workers}")
         write_postgres(ds.orgm, dsn)
         config = configparser.ConfigParser()
         config.read_dict({

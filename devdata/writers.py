@@ -24,8 +24,9 @@ def open_sink(root: str) -> Sink:
     if root.startswith("s3://"):
         bucket, _, prefix = root.removeprefix("s3://").partition("/")
         client = boto3.client("s3")
-        return lambda key, data: client.put_object(Bucket=bucket, Key=f"{prefix.strip('/')}/{key}".lstrip("/"),
-                                                   Body=data)
+        return lambda key, data: client.put_object(
+            Bucket=bucket, Key=f"{prefix.strip('/')}/{key}".lstrip("/"), Body=data
+        )
 
     def write_local(key: str, data: bytes) -> None:
         path = Path(root, key)
@@ -50,6 +51,22 @@ def _qualified(*parts: str) -> str:
     return ".".join(quote_ident(p) for p in parts)
 
 
+def new_database(server_dsn: str, name: str, template: str | None = None) -> str:
+    """Database ``name`` on the DSN's server made anew, empty or a copy of ``template`` (nothing may be connected
+    to the template meanwhile); its DSN."""
+    con = psycopg2.connect(psycopg2.extensions.make_dsn(server_dsn, dbname="template1"))
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
+            cur.execute(
+                f"CREATE DATABASE {quote_ident(name)}" + (f" TEMPLATE {quote_ident(template)}" if template else "")
+            )
+    finally:
+        con.close()
+    return psycopg2.extensions.make_dsn(server_dsn, dbname=name)
+
+
 def write_postgres(tables: Sequence[Table], dsn: str) -> None:
     """Drop, recreate and COPY every table, all in one transaction."""
     conn = psycopg2.connect(dsn)
@@ -64,15 +81,20 @@ def write_postgres(tables: Sequence[Table], dsn: str) -> None:
                 cur.copy_expert(f"COPY {name} ({columns}) FROM STDIN", io.StringIO(_copy_text(table.rows)))
                 if table.serial:  # later inserts without an id must not collide with the copied ids
                     serial = quote_ident(table.serial)
-                    cur.execute(f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({serial}), 0) + 1, false)"
-                                f" FROM {name}", (name, table.serial))
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({serial}), 0) + 1, false)"
+                        f" FROM {name}",
+                        (name, table.serial),
+                    )
     finally:
         conn.close()
 
 
 def _pg_columns(table: Table) -> str:
-    defs = [f"{quote_ident(c)} SERIAL PRIMARY KEY" if c == table.serial else f"{quote_ident(c)} {t}"
-            for c, t in table.columns]
+    defs = [
+        f"{quote_ident(c)} SERIAL PRIMARY KEY" if c == table.serial else f"{quote_ident(c)} {t}"
+        for c, t in table.columns
+    ]
     defs += [f"UNIQUE ({quote_ident(c)})" for c in table.unique]
     return ", ".join(defs)
 
@@ -101,8 +123,12 @@ def write_duckdb(tables: Sequence[Table], con: duckdb.DuckDBPyConnection, databa
         con.execute(f"CREATE OR REPLACE TABLE {name} ({ddl})")
         if table.rows:
             columns = list(zip(*table.rows, strict=True))
-            arrow = pa.table({c: pa.array(list(values), type=_arrow_type(t))
-                              for (c, t), values in zip(table.columns, columns, strict=True)})
+            arrow = pa.table(
+                {
+                    c: pa.array(list(values), type=_arrow_type(t))
+                    for (c, t), values in zip(table.columns, columns, strict=True)
+                }
+            )
             con.register("devdata_rows", arrow)
             try:
                 con.execute(f"INSERT INTO {name} SELECT * FROM devdata_rows")
@@ -116,5 +142,11 @@ def _arrow_type(sql_type: str) -> pa.DataType:
         return pa.decimal128(int(numeric[1]), int(numeric[2]))
     if base.startswith("VARCHAR"):
         return pa.string()
-    return {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "DATE": pa.date32(),
-            "TIMESTAMP": pa.timestamp("us"), "DOUBLE PRECISION": pa.float64()}[base]
+    return {
+        "BIGINT": pa.int64(),
+        "INTEGER": pa.int32(),
+        "BOOLEAN": pa.bool_(),
+        "DATE": pa.date32(),
+        "TIMESTAMP": pa.timestamp("us"),
+        "DOUBLE PRECISION": pa.float64(),
+    }[base]

@@ -14,7 +14,7 @@ import psycopg2
 from config.environments import SCRATCH
 from devdata.generate import Dataset
 from devdata.model import LandingFile
-from devdata.writers import write_files
+from devdata.writers import new_database, write_files
 from rehearsal.days import Days, write_segment
 from rehearsal.pods import Node, Outcome
 from services.pods import TASK_SERVICE_ACCOUNT, worker_pod_spec
@@ -33,7 +33,7 @@ def run(node: Node, image: str, dataset: Dataset, files: list[LandingFile], serv
     folder = node.claim("reference")
     write_files(files, str(folder / "landing"))
     # Salesforce as it stands at the end, the pipeline's own write-back to it included
-    dsn = _database_copy(server_dsn, "reference")
+    dsn = new_database(server_dsn, "reference", template=psycopg2.extensions.parse_dsn(server_dsn)["dbname"])
     write_segment(dataset, folder / "warehouse")
     local = {
         **settings,
@@ -55,18 +55,6 @@ def run(node: Node, image: str, dataset: Dataset, files: list[LandingFile], serv
     pod["volumes"].append({"name": "reference", "persistentVolumeClaim": {"claimName": "reference"}})
     pod["containers"][0]["volumeMounts"].append({"name": "reference", "mountPath": FOLDER})
     return node.run("reference", pod, 3600, {}, []), folder / "warehouse"
-
-
-def _database_copy(server_dsn: str, name: str) -> str:
-    """A copy of the DSN's database under ``name`` (nothing may be connected to it meanwhile); its DSN."""
-    source = psycopg2.extensions.parse_dsn(server_dsn)["dbname"]
-    con = psycopg2.connect(psycopg2.extensions.make_dsn(server_dsn, dbname="template1"))
-    con.autocommit = True
-    with con.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-    con.close()
-    return psycopg2.extensions.make_dsn(server_dsn, dbname=name)
 
 
 def marts(warehouse: Path) -> dict[str, Counter[str]]:

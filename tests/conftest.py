@@ -201,19 +201,12 @@ def pg_query(dsn: str, sql: str, params: Any = None) -> list[tuple]:
         con.close()
 
 
-def create_database(server_dsn: str, dbname: str) -> str:
-    """A fresh, empty database on the server; returns its DSN."""
-    import psycopg2
-
-    pg_query(server_dsn, f'DROP DATABASE IF EXISTS "{dbname}"')
-    pg_query(server_dsn, f'CREATE DATABASE "{dbname}"')
-    return psycopg2.extensions.make_dsn(server_dsn, dbname=dbname)
-
-
 @pytest.fixture(scope="module")
 def pg_db(postgres_dsn: str, request: pytest.FixtureRequest) -> str:
     """A fresh database for the test module, named after it (its package too: test modules share file names)."""
-    return create_database(postgres_dsn, request.module.__name__.removeprefix("tests.").replace(".", "_"))
+    from devdata.writers import new_database
+
+    return new_database(postgres_dsn, request.module.__name__.removeprefix("tests.").replace(".", "_"))
 
 
 @contextlib.contextmanager

@@ -37,6 +37,9 @@ class Snapshot:
         self.rows: dict[str, Marker] = {}
         self.read_at = float("-inf")
         self.table_exists = False  # known to exist: read (a read ensures it) or ensured by this process
+        # What a provisional marker's sources answered (``MarkerTarget.changed``), by update id, with the marker time
+        # it was asked for: asked again once the marker is rewritten, and gone with the snapshot.
+        self.changed: dict[str, tuple[datetime, bool]] = {}
         self.lock = threading.Lock()
 
     def refresh(self) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import luigi
 
-from targets.markers.snapshots import SNAPSHOTS, Marker, Snapshot
+from targets.markers.snapshots import SNAPSHOTS, Marker
 from targets.markers.stores import WAREHOUSE, MarkerStore
 from targets.warehouse.session import Session
 
@@ -43,12 +42,6 @@ def code_version() -> str:
 def run_id() -> str:
     """One id per invocation: the CronJob's pod name in production, else host and pid."""
     return os.environ.get("BIZOPS_RUN_ID") or f"{os.uname().nodename}:{os.getpid()}"
-
-
-# What ``changed`` answered for each provisional marker this process has seen, kept with the snapshot the marker was
-# read from: gone with it (``SNAPSHOTS.clear()``; a forked worker reads snapshots of its own), asked again once the
-# marker is rewritten.
-_CHANGED: weakref.WeakKeyDictionary[Snapshot, dict[str, tuple[datetime, bool]]] = weakref.WeakKeyDictionary()
 
 
 class MarkerTarget(luigi.Target):
@@ -86,7 +79,7 @@ class MarkerTarget(luigi.Target):
         return utcnow() < self.settles_at and self.changed is not None and not self._changed_since(found)
 
     def _changed_since(self, found: Marker) -> bool:
-        known = _CHANGED.setdefault(SNAPSHOTS.of(self.store), {})
+        known = SNAPSHOTS.of(self.store).changed
         answer = known.get(self.update_id)
         if answer is None or answer[0] != found.inserted:
             answer = known[self.update_id] = (found.inserted, self.changed())

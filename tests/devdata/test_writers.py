@@ -24,16 +24,23 @@ def test_write_files_to_a_folder(dataset: Dataset, tmp_path: Path) -> None:
 
 
 def test_write_files_to_s3(dataset: Dataset, s3_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"AWS_ENDPOINT_URL": s3_server, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": s3_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="landing")
     chosen = [f for f in dataset.files if not f.late][:40] + [f for f in dataset.files if f.late][:5]
     write_files(chosen, "s3://landing/dev")
-    keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="landing")
-            for o in page.get("Contents", [])}
+    keys = {
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="landing")
+        for o in page.get("Contents", [])
+    }
     assert keys == {f"dev/{f.key}" for f in chosen}
     sample = chosen[-1]
     assert s3.get_object(Bucket="landing", Key=f"dev/{sample.key}")["Body"].read() == sample.data
@@ -73,10 +80,27 @@ def test_write_duckdb(dataset: Dataset) -> None:
         write_duckdb(dataset.segment + dataset.orgm, con)
         for table in dataset.segment + dataset.orgm:
             assert con.execute(f'SELECT count(*) FROM raw.{table.schema}."{table.name}"').fetchone()[0] == len(
-                table.rows)
-        types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'raw' "
-                                 "AND schema_name = 'orgm' AND table_name = 'opportunitylineitem'").fetchall())
+                table.rows
+            )
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'raw' "
+                "AND schema_name = 'orgm' AND table_name = 'opportunitylineitem'"
+            ).fetchall()
+        )
         assert types["totalprice"] == "DECIMAL(18,2)" and types["start_date__c"] == "DATE"
         server = next(t for t in dataset.segment if t.name == "server")
         first = con.execute('SELECT user_id, "timestamp" FROM raw.mattermost2.server ORDER BY rowid LIMIT 1').fetchone()
         assert first == (server.rows[0][1], server.rows[0][4])
+
+
+def test_new_database_is_made_anew_empty_or_as_a_copy_of_its_template(postgres_dsn: str) -> None:
+    from devdata.writers import new_database
+    from tests.conftest import pg_query
+
+    source = new_database(postgres_dsn, "writers_source")
+    pg_query(source, "CREATE TABLE t AS SELECT 1 AS x")
+    copy = new_database(postgres_dsn, "writers_copy", template="writers_source")
+    assert pg_query(copy, "SELECT x FROM t") == [(1,)]
+    empty = new_database(postgres_dsn, "writers_copy")
+    assert pg_query(empty, "SELECT count(*) FROM pg_tables WHERE tablename = 't'") == [(0,)]
