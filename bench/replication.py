@@ -9,9 +9,12 @@ best of --repeat rounds, and the rounds are alike: the ceiling, a full load (the
 same table), then the same 1 % of the rows change again and an incremental run reads them (plus, in the first
 round, the full load's last hour, which its lookback re-reads).
 
-The two targets pull against each other: the full load sits at about twice the ceiling (the COPY to a file, then
-DuckDB's load), and a faster full load would leave the incremental's fixed costs (DuckDB's instance, the commit's
-checkpoint, the close, the scan of every key by the merge's DELETE: about 60 of its 100 ms) a bigger share of it.
+A full load copies the table a range of pages at a time, Postgres copying the next range while DuckDB loads the one
+before: with a core free for each, the load takes about as long as the slower of the two; on a busy machine they
+share the cores, and it comes nearer their sum (DuckDB's parse and compression cost about as much CPU as the COPY).
+The two targets pull against each other: a faster full load leaves the incremental's fixed costs (DuckDB's
+instance, the commit's checkpoint, the close, the scan of every key by the merge's DELETE: about 60 of its 100 ms)
+a bigger share of it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ at the same path, as a deployment keeps it (a new path would change dbt's profil
 the project), a fresh Salesforce database and report folder, then runs the pipeline in a subprocess. Rounds
 alternate between the worker counts; the best of each is compared. Prints both times, the CPU seconds the runs
 used, the ratio (target: below 1), and fails if any run's warehouse differs from the first's (every table's rows,
-bookkeeping and load times aside): no row lost or doubled by running concurrently.
+bookkeeping and load times aside): no row lost or doubled by running concurrently. For the best run of each, the
+seconds its tasks took by stage (extract, transform, publish: where a task's class lives), the rest being start-up,
+scheduling and waits; and the machine's load average, which the times depend on (the cores are shared).
 
     PYTHONPATH=. .venv/bin/python bench/workers.py [--days 7] [--servers 200] [--rounds 3]
 """
@@ -14,8 +16,10 @@ bookkeeping and load times aside): no row lost or doubled by running concurrentl
 from __future__ import annotations
 
 import argparse
+import collections
 import configparser
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -26,6 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import luigi
 import pgserver
 
 import devdata
@@ -39,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # history): they differ between runs of the same data.
 RUN_TIMES = ("loaded_at", "_loaded_at", "created_at", "processed_at")
 BOOKKEEPING_SCHEMA = "pipeline"
+# The console's line for a finished task (services.console): its family and how long it ran.
+DONE_LINE = re.compile(r"^\S+ done +(\w+)\(.*? in ([\d.]+) s\b", re.MULTILINE)
 
 
 def digest(dbdir: Path) -> dict[str, tuple[int, int]]:
@@ -60,6 +67,18 @@ def digest(dbdir: Path) -> dict[str, tuple[int, int]]:
                 f"SELECT count(*), coalesce(sum(hash({kept})::HUGEINT), 0) FROM {name}"
             ).fetchone()
     return found
+
+
+def stages(console: str) -> dict[str, float]:
+    """Seconds the finished tasks of a run took, by the package of ``tasks`` their class is in (extract, transform,
+    publish), from the run's console lines."""
+    import tasks  # noqa: F401 - registers every task family
+
+    found: collections.Counter[str] = collections.Counter()
+    for family, seconds in DONE_LINE.findall(console):
+        module = luigi.task_register.Register.get_task_cls(family).__module__
+        found[module.split(".")[1]] += float(seconds)
+    return {stage: round(seconds, 1) for stage, seconds in found.items()}
 
 
 def main() -> None:
@@ -87,8 +106,8 @@ def main() -> None:
                AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
     env.pop("MATTERMOST_WEBHOOK_URL", None)
 
-    def run(workers: int, round_: int) -> tuple[float, float]:
-        """Wall and CPU seconds of one run from nothing built."""
+    def run(workers: int, round_: int) -> tuple[float, float, dict[str, float], float]:
+        """Wall and CPU seconds, task seconds by stage and the 1-minute load average of one run from nothing built."""
         here = work / f"round-{round_}-workers-{workers}"
         here.mkdir()
         shutil.rmtree(warehouse, ignore_errors=True)
@@ -100,6 +119,7 @@ def main() -> None:
         config.read_dict({
             "warehouse": {"duckdb_dir": str(warehouse)}, "landing": {"url": str(work / "landing")},
             "dbt": {"project_dir": str(work / "dbt")}, "report": {"folder": str(here / "reports")},
+            "logs": {"file": str(here / "pipeline.log")},  # the console keeps the progress lines, as in the demo
         })  # fmt: skip
         with (here / "luigi.cfg").open("w") as out:
             config.write(out)
@@ -112,28 +132,39 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode:
-            sys.exit(f"the pipeline with --workers {workers} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+            failed = (
+                f"the pipeline with --workers {workers} failed (exit {done.returncode}, log {here / 'pipeline.log'})"
+            )
+            sys.exit(f"{failed}:\n{done.stderr[-4000:]}")
         found = digest(warehouse)
         if digests and found != digests[0]:
             differ = sorted(t for t in found.keys() | digests[0].keys() if found.get(t) != digests[0].get(t))
             sys.exit(f"--workers {workers}, round {round_}: the warehouse differs from the first run's in {differ}")
         digests.append(found)
-        return elapsed, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return elapsed, cpu, stages(done.stderr), os.getloadavg()[0]
 
     digests: list[dict[str, tuple[int, int]]] = []
-    timings: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    timings: dict[int, list[tuple[float, float, dict[str, float], float]]] = {1: [], 2: []}
     for round_ in range(args.rounds):
         for workers in (1, 2):
             timings[workers].append(run(workers, round_))
-    best = {w: min(runs) for w, runs in timings.items()}
+    best = {w: min(runs, key=lambda r: r[0]) for w, runs in timings.items()}
     print(
         f"Pipeline, {args.days} days x {args.servers} servers, from nothing built; the same warehouse from every run "
         f"({len(digests[0])} tables)"
     )
     for w, runs in timings.items():
+        wall, _, by_stage, _ = best[w]
         print(
-            f"--workers {w}  {best[w][0]:6.1f} s  (runs: {', '.join(f'{t:.1f}' for t, _ in runs)}; "
-            f"CPU s: {', '.join(f'{c:.1f}' for _, c in runs)})"
+            f"--workers {w}  {wall:6.1f} s  (runs: {', '.join(f'{r[0]:.1f}' for r in runs)}; "
+            f"CPU s: {', '.join(f'{r[1]:.1f}' for r in runs)}; load average after: "
+            f"{', '.join(f'{r[3]:.1f}' for r in runs)})"
+        )
+        print(
+            "    best run's tasks: "
+            + ", ".join(f"{stage} {s:.1f} s" for stage, s in sorted(by_stage.items()))
+            + f"; start-up, scheduling and waits {wall - sum(by_stage.values()):.1f} s"
         )
     print(f"ratio {best[2][0] / best[1][0]:.2f} (target < 1)")
     shutil.rmtree(work, ignore_errors=True)

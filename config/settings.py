@@ -2,22 +2,73 @@
 
 Read them by instantiating the class inside a task or function (never at import time), e.g.
 ``warehouse().backend``. Secrets are not settings: see ``config.secrets``.
+
+Luigi resolves every parameter of a Config class on each instantiation, and hot paths (each marker look-up, each
+task's resources) read settings thousands of times a run: ``Settings`` classes resolve a section again only when
+what it is read from changed (``_sources``).
 """
 
 from __future__ import annotations
 
 import warnings
+from configparser import ConfigParser, NoSectionError
+from typing import Any
 
 import luigi
+from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import UnconsumedParameterWarning
+from luigi.task_register import Register
 
 BACKENDS = ("duckdb", "snowflake")
 
 # luigi reads [core] rpc_retry_* in rpc.py, not through its core Config class, and warns wrongly that they are unused.
 warnings.filterwarnings("ignore", "The configuration contains the parameter 'rpc_retry_", UnconsumedParameterWarning)
 
+Sources = tuple[object, object, tuple[tuple[str, str], ...]]
 
-class warehouse(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+
+def _sources(section: str) -> Sources | None:
+    """What a section's values are read from: the configuration (which a reload or ``add_config_path`` may replace),
+    the command line being run and the section's raw values with [DEFAULT]'s. None when that is not all: a value
+    naming an environment variable (``${VAR}``), or a configuration that is not an INI parser."""
+    config = luigi.configuration.get_config()
+    if not isinstance(config, ConfigParser):
+        return None
+    try:
+        raw = tuple(config.items(section, raw=True))
+    except NoSectionError:
+        raw = tuple(config.items(config.default_section, raw=True))
+    if any("$" in (value or "") for _, value in raw):
+        return None
+    return config, CmdlineParser.get_instance(), raw
+
+
+class _ReadOnChange(Register):
+    """The metaclass of ``Settings``: an instantiation without arguments returns the instance read last while its
+    section's sources (``_sources``) are the same objects with the same values."""
+
+    _read: dict[type, tuple[Sources, Any]] = {}
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass is called on a class
+        if args or kwargs:
+            return super().__call__(*args, **kwargs)
+        sources = _sources(cls.get_task_family())
+        known = _ReadOnChange._read.get(cls)
+        if sources is not None and known is not None:
+            (config, cmdline, raw), instance = known
+            if config is sources[0] and cmdline is sources[1] and raw == sources[2]:
+                return instance
+        instance = super().__call__()
+        if sources is not None:
+            _ReadOnChange._read[cls] = (sources, instance)
+        return instance
+
+
+class Settings(luigi.Config, metaclass=_ReadOnChange):
+    """A luigi.cfg section, read again only when it may have changed."""
+
+
+class warehouse(Settings):  # noqa: N801 - the class name is the luigi.cfg section
     backend = luigi.ChoiceParameter(
         choices=BACKENDS,
         default="duckdb",
@@ -48,7 +99,7 @@ class warehouse(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg s
     )
 
 
-class snowflake(luigi.Config):  # noqa: N801
+class snowflake(Settings):  # noqa: N801
     load_role = luigi.Parameter(default="LOADER", description="Role of the load tasks.")
     load_warehouse = luigi.Parameter(default="LOADING", description="Virtual warehouse of the load tasks.")
     transform_role = luigi.Parameter(default="TRANSFORMER", description="Role of dbt and write-back tasks.")
@@ -84,7 +135,7 @@ class snowflake(luigi.Config):  # noqa: N801
     )
 
 
-class landing(luigi.Config):  # noqa: N801
+class landing(Settings):  # noqa: N801
     url = luigi.Parameter(
         default="data/landing",
         description="Where the S3 sources land: s3://bucket/prefix, or a local folder for the embedded default.",
@@ -95,7 +146,7 @@ class landing(luigi.Config):  # noqa: N801
     )
 
 
-class loading(luigi.Config):  # noqa: N801
+class loading(Settings):  # noqa: N801
     late_arrival_hours = luigi.IntParameter(
         default=24,
         description="Files for a day can land this long after the day ends; until then the day's marker is "
@@ -108,7 +159,7 @@ class loading(luigi.Config):  # noqa: N801
     catchup_days = luigi.IntParameter(default=7, description="Window the daily catch-up scans for missing days.")
 
 
-class dbt(luigi.Config):  # noqa: N801
+class dbt(Settings):  # noqa: N801
     project_dir = luigi.Parameter(default="dbt", description="The dbt project folder.")
     target = luigi.OptionalParameter(default=None, description="dbt target; defaults to the warehouse backend's name.")
     target_path = luigi.OptionalParameter(
@@ -124,7 +175,7 @@ class dbt(luigi.Config):  # noqa: N801
     )
 
 
-class logs(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+class logs(Settings):  # noqa: N801 - the class name is the luigi.cfg section
     file = luigi.OptionalParameter(
         default=None,
         description="Where a run appends its whole log (Luigi's scheduling, each file loaded, dbt's output); the "
@@ -133,7 +184,7 @@ class logs(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sectio
     )
 
 
-class alerts(luigi.Config):  # noqa: N801
+class alerts(Settings):  # noqa: N801
     username = luigi.Parameter(
         default="Luigi", description="Name the alerts are posted under (if the server lets webhooks override it)."
     )
@@ -162,7 +213,7 @@ class alerts(luigi.Config):  # noqa: N801
     )
 
 
-class kubernetes(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+class kubernetes(Settings):  # noqa: N801 - the class name is the luigi.cfg section
     run_in_pods = luigi.BoolParameter(
         default=False,
         description="Run RunInPod tasks as Kubernetes Jobs (production); false runs them in this process.",
@@ -204,7 +255,7 @@ class kubernetes(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg 
     )
 
 
-class report(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+class report(Settings):  # noqa: N801 - the class name is the luigi.cfg section
     folder = luigi.Parameter(
         default="data/reports",
         description="Folder the HTML reports are written to (metrics-<date>.html), created if missing; in a pod, a "
@@ -238,7 +289,7 @@ class report(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg sect
     )
 
 
-class postgres(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg section
+class postgres(Settings):  # noqa: N801 - the class name is the luigi.cfg section
     scripts_dir = luigi.Parameter(
         default="sql/postgres",
         description="Folder of the SQL job scripts: every <name>.sql in it is a RunPostgresScript job.",
@@ -266,7 +317,7 @@ class postgres(luigi.Config):  # noqa: N801 - the class name is the luigi.cfg se
     )
 
 
-class replication(luigi.Config):  # noqa: N801
+class replication(Settings):  # noqa: N801
     tables = luigi.ListParameter(
         default=["account", "opportunity", "opportunitylineitem", "contact", "user", "task", "delete_history__c"],
         description="orgm tables ReplicateOrgm copies to the warehouse.",
@@ -310,7 +361,7 @@ class replication(luigi.Config):  # noqa: N801
     )
 
 
-class write_back(luigi.Config):  # noqa: N801
+class write_back(Settings):  # noqa: N801
     queue_table = luigi.Parameter(
         default="analytics.util.pg_imports",
         description="The reverse-ETL queue in the warehouse (created by dbt's util.pg_imports, or by the task).",

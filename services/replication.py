@@ -6,7 +6,7 @@ Key-based incremental on ``sfid`` with ``systemmodstamp`` as the replication key
    information_schema); a column new in Postgres is added (ALTER TABLE ADD COLUMN).
 2. Extract: ``COPY (SELECT ... WHERE systemmodstamp >= bookmark - lookback) TO STDOUT`` streamed to a local
    CSV file (never the table in memory), then loaded into a private scratch table (Session.load_csv: DuckDB
-   read_csv; Snowflake PUT to the loader's upload stage + COPY).
+   read_csv; Snowflake PUT to the loader's upload stage + COPY); the file is removed once loaded.
 3. One warehouse transaction: the changed rows replace their old versions (re-read rows whose
    systemmodstamp did not change are left alone), rows flagged ``isdeleted`` are removed, and so is every
    row whose sfid is listed in ``delete_history__c``; the bookmark advances and the marker is written -
@@ -17,9 +17,11 @@ of a table, and every full load, also compacts it (on DuckDB: each merge adds a 
 its deleted rows in place until then).
 
 A table without a bookmark, or with a Postgres column its last complete load did not have, is reloaded in
-full: one transaction deletes its rows and loads the file in their place (COPY is DML), with the deletes,
+full: one transaction deletes its rows and loads the extract in their place (COPY is DML), with the deletes,
 the bookmark and the marker - readers see the old rows until the commit, never an empty or half-loaded
-table. ``reset`` does that on demand:
+table. A full extract copies the table in ranges of its pages, all on one Postgres snapshot: Postgres copies
+the next range while the warehouse loads the one before, so the two work at the same time. ``reset`` reloads a
+table on demand:
 
     python -m ops.replication reset <table>
     python -m ops.replication status
@@ -29,11 +31,15 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+
+import psycopg2
 
 from config.settings import replication
 from targets import identifiers
@@ -50,6 +56,10 @@ STATE_COLUMNS = (
 )  # fmt: skip
 DELETED_FLAG = "isdeleted"
 DELETED_ID = "object_id__c"
+# A full extract's page range: 64 MB of 8 KB pages, some 200,000 rows of a Salesforce table. Few statements, and
+# the first copy and the last load, which nothing overlaps, stay a small part of a big table's load.
+RANGE_PAGES = 8192
+TID_RANGE_SCAN = 140000  # server_version of Postgres 14, the first to read a ctid range without a full scan
 
 
 class ReplicationError(RuntimeError):
@@ -128,25 +138,79 @@ def read_state(session: Session, table: str) -> State | None:
 
 
 def extract(
-    pg: PgSession, table: str, columns: Sequence[PgColumn], since: datetime | None, path: Path, live_only: bool
+    pg: PgSession,
+    table: str,
+    columns: Sequence[PgColumn],
+    since: datetime | None,
+    folder: Path,
+    load: Callable[[Path, int], None],
 ) -> int:
-    """Stream the rows (all, or those changed since) to a CSV file with COPY. Rows without a key (created in
-    Postgres, not yet in Salesforce) wait until Heroku Connect gives them one; a full load skips deleted rows."""
+    """Copy the rows (all, or those changed since) with COPY to CSV files in ``folder``, each handed to ``load``
+    (file, rows) once complete and removed after it (never the table in memory); the rows copied. Rows without
+    a key (created in Postgres, not yet in Salesforce) wait until Heroku Connect gives them one; a full extract
+    skips deleted rows and copies the next page range while ``load`` takes the one before."""
     cfg = replication()
-    where = "TRUE"
-    if live_only and any(c.name == DELETED_FLAG for c in columns):
+    where, params = "TRUE", []
+    if since is None and any(c.name == DELETED_FLAG for c in columns):
         where += f" AND NOT coalesce({quote(DELETED_FLAG)}, false)"
     if since is not None:
         where += f" AND {quote(cfg.replication_key)} >= %s"
-    params = (since,) if since is not None else None
+        params.append(since)
     source = quote(cfg.source_schema + "." + table)
-    # Counted within the same window as the extract, so an incremental run does not scan the whole table.
-    waiting = pg.execute(f"SELECT count(*) FROM {source} WHERE {where} AND {quote(cfg.key)} IS NULL", params)[0][0]
-    if waiting:
-        logger.warning("%s.%s: %d row(s) without %s wait for Heroku Connect to give them one", cfg.source_schema,
-                       table, waiting, cfg.key)  # fmt: skip
-    sql = f"SELECT {', '.join(c.select_expression for c in columns)} FROM {source} "
-    return pg.copy_out(sql + f"WHERE {where} AND {quote(cfg.key)} IS NOT NULL", params, path)
+    sql = f"SELECT {', '.join(c.select_expression for c in columns)} FROM {source} WHERE {where}"
+    with _snapshot(pg):
+        # Counted within the same window as the extract, so an incremental run does not scan the whole table.
+        waiting = pg.execute(f"SELECT count(*) FROM {source} WHERE {where} AND {quote(cfg.key)} IS NULL", params)
+        if waiting[0][0]:
+            logger.warning("%s.%s: %d row(s) without %s wait for Heroku Connect to give them one",
+                           cfg.source_schema, table, waiting[0][0], cfg.key)  # fmt: skip
+        ranges = page_ranges(pg, source) if since is None else [(0, None)]
+
+        def copy(i: int) -> tuple[Path, int]:
+            first, end = ranges[i]
+            query, bounds = sql, list(params)
+            if first:
+                query, bounds = f"{query} AND ctid >= %s::tid", [*bounds, f"({first},0)"]
+            if end is not None:
+                query, bounds = f"{query} AND ctid < %s::tid", [*bounds, f"({end},0)"]
+            path = folder / f"{table}_{i}.csv"
+            return path, pg.copy_out(f"{query} AND {quote(cfg.key)} IS NOT NULL", bounds or None, path)
+
+        copied = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="pg-copy") as pool:
+            pending = pool.submit(copy, 0)
+            for i in range(1, len(ranges) + 1):
+                path, rows = pending.result()
+                if i < len(ranges):
+                    pending = pool.submit(copy, i)
+                load(path, rows)
+                path.unlink()
+                copied += rows
+    return copied
+
+
+def page_ranges(pg: PgSession, source: str) -> list[tuple[int, int | None]]:
+    """[first, end) ranges of the table's pages, of RANGE_PAGES each, the last one open (the table may have grown
+    since it was measured); one range on a server that would scan the whole table for each."""
+    if pg.con.server_version < TID_RANGE_SCAN:
+        return [(0, None)]
+    size = "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int"
+    starts = list(range(0, max(int(pg.execute(size, (source,))[0][0]), 1), RANGE_PAGES))
+    return list(zip(starts, [*starts[1:], None], strict=True))
+
+
+@contextmanager
+def _snapshot(pg: PgSession) -> Iterator[None]:
+    """The statements inside read one snapshot of the source: a row updated between two ranges' copies moves to
+    another page, and is then read once, as it was at the start."""
+    pg.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    try:
+        yield
+    except BaseException:
+        with suppress(psycopg2.Error):  # a broken connection: the server has rolled back
+            pg.execute("ROLLBACK")
+        raise
+    pg.execute("COMMIT")
 
 
 def replicate_table(
@@ -189,25 +253,27 @@ def replicate_table(
     full = window is None
     compact = full or (state is not None and state.merges_since_compaction + 1 >= cfg.compact_after_merges)
     outcome = Outcome(target, "full" if full else "incremental", added_columns=added, compacted=compact)
-    session.prepare_merge(compact)
+    # A full load replaces all the table's storage: its commit has nothing to compact, and folding together the
+    # partial row groups its page ranges end with would rewrite much of what it has just written.
+    session.prepare_merge(compact and not full)
 
+    since = window[0] if window else None
+    say(f"{target}: extracting and loading {'all rows' if since is None else f'rows changed since {since}'}")
     with tempfile.TemporaryDirectory(prefix=f"replicate_{table}_", dir=cfg.temp_dir) as tmp:
-        # 2. Extract: Postgres COPY streamed to a local file.
-        path = Path(tmp) / f"{table}.csv"
-        say(f"{target}: extracting {f'rows changed since {window[0]}' if window else 'all rows'}")
-        outcome.extracted = extract(pg, table, columns, window[0] if window else None, path, live_only=full)
-        say(f"{target}: loading {outcome.extracted} rows")
+        # 2. Extract: Postgres COPY streamed to local files, each loaded (_load) once complete.
         # 3. One transaction: data, deletes, bookmark and marker commit together.
-        if window is None:  # the file replaces the table's rows; readers see the old rows until the commit
+        if window is None:  # the extract replaces the table's rows; readers see the old rows until the commit
             with session.transaction():
-                outcome.upserted, outcome.deleted = _replace(session, target, names, path, outcome.extracted)
+                load = partial(_load, session, target, target, names)
+                copy = partial(extract, pg, table, columns, None, Path(tmp), load)
+                outcome.upserted, outcome.deleted = _replace(session, target, copy)
+                outcome.extracted = outcome.upserted
                 seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {target}")[0][0]
                 _finish(session, table, names, deletes, outcome, seen, marker)
         else:  # staged in a private table, then merged
             with session.scratch_table(target, typed) as scratch:
-                if outcome.extracted:
-                    _check_loaded(target, outcome.extracted, session.load_csv(scratch, names, path))
-                path.unlink()
+                load = partial(_load, session, target, scratch, names)
+                outcome.extracted = extract(pg, table, columns, since, Path(tmp), load)
                 with session.transaction():
                     seen = session.execute(f"SELECT max({cfg.replication_key}) FROM {scratch}")[0][0]
                     outcome.upserted, outcome.deleted = _merge(session, target, scratch, names, *window)
@@ -216,10 +282,11 @@ def replicate_table(
     return outcome
 
 
-def _check_loaded(target: str, extracted: int, loaded: int) -> int:
-    if loaded != extracted:
-        raise ReplicationError(f"{target}: {extracted} rows extracted from Postgres but {loaded} loaded")
-    return loaded
+def _load(session: Session, target: str, table: str, names: Sequence[str], path: Path, rows: int) -> None:
+    """Append a CSV file of ``rows`` rows of ``target`` to ``table`` (the target or its scratch table)."""
+    loaded = session.load_csv(table, names, path) if rows else 0
+    if loaded != rows:
+        raise ReplicationError(f"{target}: {rows} rows extracted from Postgres but {loaded} loaded")
 
 
 def _finish(
@@ -242,15 +309,17 @@ def _finish(
         marker.write(session, outcome.upserted + outcome.deleted)
 
 
-def _replace(session: Session, target: str, names: Sequence[str], path: Path, extracted: int) -> tuple[int, int]:
+def _replace(session: Session, target: str, copy: Callable[[], int]) -> tuple[int, int]:
+    """In the caller's transaction: the table's rows deleted, and ``copy`` loading the extract in their place;
+    (rows loaded, rows gone)."""
     before = int(session.execute(f"SELECT count(*) FROM {target}")[0][0])
-    if extracted == 0 and before:
+    session.execute(f"DELETE FROM {target}")
+    loaded = copy()
+    if loaded == 0 and before:  # the transaction rolls back: the table keeps its rows
         raise ReplicationError(
             f"refusing to replace the {before} rows of {target} with an empty extract from Postgres; if the table "
             "really is empty now, delete the warehouse copy's rows by hand"
         )
-    session.execute(f"DELETE FROM {target}")
-    loaded = _check_loaded(target, extracted, session.load_csv(target, names, path) if extracted else 0)
     return loaded, max(before - loaded, 0)
 
 

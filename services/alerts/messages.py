@@ -53,7 +53,7 @@ _STAGES = {
     Event.DEPENDENCY_MISSING: "not scheduled: complete() raised",
 }
 # ExternalProgramRunError.__str__ ends with the whole environment; dropped from any text, whatever wraps it.
-_ENV_DUMP = re.compile(r"ENVIRONMENT: .*?(?:\x1b\[m|\Z)", re.DOTALL)
+_ENV_DUMP = re.compile(r"ENVIRONMENT: (?!\[dropped\]).*?(?:\x1b\[m|\Z)", re.DOTALL)  # not its own mark
 _TIMED_OUT_AFTER = re.compile(r"timed out after ([\d.]+) seconds")
 
 

@@ -59,7 +59,7 @@ def copy(
     Call it outside a transaction.
     """
     session.prepare_copy(spec)
-    known = read(session, spec.table)
+    known = statuses(session, spec.table, [f.path for f in files])
     outcome = CopyOutcome()
     new: list[StagedFile] = []
     replace: list[StagedFile] = []
@@ -86,16 +86,23 @@ def read(session: Session, table: str) -> dict[str, str]:
     return {file: status for file, status in rows}
 
 
-def unloaded(session: Session, table: str, files: Sequence[str]) -> list[str]:
-    """Those of ``files`` a copy would load: unknown to the table's load history, or marked INVALIDATED there."""
-    loaded: set[str] = set()
+def statuses(session: Session, table: str, files: Sequence[str]) -> dict[str, str]:
+    """File -> status of those of ``files`` the table's load history knows: a look-up as long as the files asked
+    about, however long the history."""
+    found: dict[str, str] = {}
     for part in chunks(files):
         rows = session.execute(
-            f"SELECT file FROM {LOAD_HISTORY} WHERE target_table = ? AND status <> ? AND file IN ({bind_marks(part)})",
-            (table, INVALIDATED, *part),
+            f"SELECT file, status FROM {LOAD_HISTORY} WHERE target_table = ? AND file IN ({bind_marks(part)})",
+            (table, *part),
         )
-        loaded.update(file for (file,) in rows)
-    return [f for f in files if f not in loaded]
+        found.update((file, status) for file, status in rows)
+    return found
+
+
+def unloaded(session: Session, table: str, files: Sequence[str]) -> list[str]:
+    """Those of ``files`` a copy would load: unknown to the table's load history, or marked INVALIDATED there."""
+    known = statuses(session, table, files)
+    return [f for f in files if known.get(f, INVALIDATED) == INVALIDATED]
 
 
 def delete_rows(session: Session, table: str, stage_url: str, files: Sequence[str]) -> None:

@@ -9,11 +9,11 @@ tables) are created by the loader that fills them.
 Loads COPY from external stages over the landing bucket, naming the files the ledger chose (see
 ``snowflake_sql.copy_sql``); a file COPY does not load fails the unit, naming it. Files that carry a '#Fields:'
 header (CloudFront) have it read first, from the file's first bytes: one COPY per field order maps each column
-to its field, and every line of a file whose header lacks kept fields is a reject naming them. Lines missing fields are
-loaded NULL-padded (ERROR_ON_COLUMN_COUNT_MISMATCH=FALSE, so the newer 33-field CloudFront lines load too) and
-then moved to the rejects in the same transaction; other bad lines are counted by COPY (ON_ERROR=CONTINUE),
-which reports the first error of each file only. Local files (table extracts) are PUT into the loader's own
-internal stage, then copied.
+to its field (another for files without header lines, whose first lines are data), and every line of a file whose
+header lacks kept fields is a reject naming them. Lines missing fields are loaded NULL-padded
+(ERROR_ON_COLUMN_COUNT_MISMATCH=FALSE, so the newer 33-field CloudFront lines load too) and then moved to the
+rejects in the same transaction; other bad lines are counted by COPY (ON_ERROR=CONTINUE), which reports the first
+error of each file only. Local files (table extracts) are PUT into the loader's own internal stage, then copied.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from targets.warehouse.snowflake_sql import (
 BOOTSTRAP = "python -m ops.snowflake bootstrap --apply"
 HEADER_READERS = 16  # files whose header lines are read at once (each a small ranged GET)
 FieldOrder = tuple[int | None, ...]  # each column's field index in a file; None: the file lacks that field
+CopyGroup = tuple[FieldOrder | None, int]  # files copied by one COPY: their field order, their header lines
 
 
 class NotBootstrappedError(RuntimeError):
@@ -76,32 +77,36 @@ def column_type(data_type: str, precision: int | None, scale: int | None) -> str
     return "VARCHAR"
 
 
-def _field_order(spec: CopySpec, file: StagedFile) -> tuple[FieldOrder, str | None]:
-    """The file's field order, and why its lines are all rejects (its header lacks kept fields) or None."""
+def _field_order(spec: CopySpec, file: StagedFile) -> tuple[CopyGroup, str | None]:
+    """The file's field order and header lines (none in a file without a '#Fields:' header: its first lines are
+    data), and why its lines are all rejects (its header lacks kept fields) or None."""
+    fmt = spec.file_format
     try:
-        header = read_header(file, spec.file_format)
+        header = read_header(file, fmt)
     except zlib.error as exc:
         raise UnreadableFileError(file, f"corrupt gzip stream: {exc}") from exc
+    skip = fmt.skip_header if header is not None else 0
     try:
-        return spec.file_format.positions(header), None
+        return (fmt.positions(header), skip), None
     except HeaderError as exc:
-        return exc.positions, str(exc)
+        return (exc.positions, skip), str(exc)
 
 
 def field_orders(
     spec: CopySpec, files: Sequence[StagedFile]
-) -> tuple[dict[FieldOrder | None, list[str]], dict[str, list[str]]]:
-    """The files (stage-relative names) of each field order, as their '#Fields:' headers give it (None: the
-    columns' own order, for a format without headers), and the files whose header lacks kept fields, by why."""
+) -> tuple[dict[CopyGroup, list[str]], dict[str, list[str]]]:
+    """The files (stage-relative names) of each field order and header length, as their '#Fields:' headers give
+    them (None: the columns' own order, for a format without headers), and the files whose header lacks kept
+    fields, by why."""
     names = [f.path for f in files]
     if not spec.file_format.header_fields:
-        return {None: names}, {}
+        return {(None, spec.file_format.skip_header): names}, {}
     with ThreadPoolExecutor(min(HEADER_READERS, len(files)), thread_name_prefix="header") as pool:
         found = list(pool.map(lambda f: _field_order(spec, f), files))
-    orders: dict[FieldOrder | None, list[str]] = collections.defaultdict(list)
+    orders: dict[CopyGroup, list[str]] = collections.defaultdict(list)
     lacking: dict[str, list[str]] = collections.defaultdict(list)
-    for name, (order, problem) in zip(names, found, strict=True):
-        orders[order].append(name)
+    for name, (group, problem) in zip(names, found, strict=True):
+        orders[group].append(name)
         if problem:
             lacking[problem].append(name)
     return dict(orders), dict(lacking)
@@ -177,8 +182,8 @@ class SnowflakeSession(Session):
         orders, lacking = field_orders(spec, files)
         self.execute(f"DELETE FROM {spec.table} WHERE _file IN ({bind_marks(shapes)})", shapes)
         results: list[FileResult] = []
-        for order, group in orders.items():
-            rows = self.execute(copy_sql(spec, group, order))
+        for (order, skip), group in orders.items():
+            rows = self.execute(copy_sql(spec, group, order, skip))
             results += parse_copy_results(rows, self.last_columns, spec.stage_url)
         require_loaded(spec.table, names, results)
         found: list[tuple[str, int, str, str]] = []

@@ -29,15 +29,15 @@ def sql_type(column_type: str) -> str:
     return SQL_TYPES.get(column_type, column_type)
 
 
-def file_format_sql(fmt: FileFormat) -> str:
-    """The named file format, converging: CREATE OR ALTER changes an existing format's options to these.
+def _format_options(fmt: FileFormat, skip_header: int) -> str:
+    """The CSV options of a file format, skipping ``skip_header`` lines.
 
     A backslash is data, as DuckDB reads these logs: with ESCAPE_UNENCLOSED_FIELD at its default (a backslash),
     a line ending in one would swallow the line break and merge with the next line."""
     options = [
         "TYPE = CSV",
         f"FIELD_DELIMITER = {literal(fmt.delimiter)}",
-        f"SKIP_HEADER = {fmt.skip_header}",
+        f"SKIP_HEADER = {skip_header}",
         f"COMPRESSION = {'GZIP' if fmt.compression == 'gzip' else 'NONE'}",
         "ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE",
         "ESCAPE_UNENCLOSED_FIELD = NONE",
@@ -46,7 +46,12 @@ def file_format_sql(fmt: FileFormat) -> str:
     ]
     if fmt.quote:
         options.append(f"FIELD_OPTIONALLY_ENCLOSED_BY = {literal(fmt.quote)}")
-    return f"CREATE OR ALTER FILE FORMAT {identifiers.check(fmt.name, 3)} {' '.join(options)}"
+    return " ".join(options)
+
+
+def file_format_sql(fmt: FileFormat) -> str:
+    """The named file format, converging: CREATE OR ALTER changes an existing format's options to these."""
+    return f"CREATE OR ALTER FILE FORMAT {identifiers.check(fmt.name, 3)} {_format_options(fmt, fmt.skip_header)}"
 
 
 def stage_sql(stage: str, url: str, integration: str) -> str:
@@ -60,11 +65,14 @@ def stage_sql(stage: str, url: str, integration: str) -> str:
     )
 
 
-def copy_sql(spec: CopySpec, files: Sequence[str], positions: Sequence[int | None] | None = None) -> str:
+def copy_sql(
+    spec: CopySpec, files: Sequence[str], positions: Sequence[int | None] | None = None, skip_header: int | None = None
+) -> str:
     """COPY INTO the raw table the files the ledger chose (at most 1000, stage-relative), with _file/_row/
     _loaded_at from the file metadata. Each column is the field at its index in ``positions`` (the files' field
     order, read from their '#Fields:' header; None for a field the header lacks: NULL), by default the columns'
-    own order.
+    own order. The files' first ``skip_header`` lines are not data, by default the named file format's count; files
+    with another count (a CloudFront file without header lines) are read with the format's options given inline.
 
     FORCE = TRUE: the ledger (targets.warehouse.ledger) decides what loads. Without it COPY's own load metadata
     would skip, silently, a file it remembers loading (into this table, or by an earlier loader) or whose
@@ -81,14 +89,16 @@ def copy_sql(spec: CopySpec, files: Sequence[str], positions: Sequence[int | Non
     if len(positions) != len(fmt.columns):
         raise ValueError(f"COPY into {spec.table}: {len(positions)} field positions for {len(fmt.columns)} columns")
     fields = ", ".join("NULL" if p is None else f"${p + 1}" for p in positions)
+    skip = fmt.skip_header if skip_header is None else skip_header
+    file_format = f"FORMAT_NAME = {literal(fmt.name)}" if skip == fmt.skip_header else _format_options(fmt, skip)
     # _row is the line in the file, as on DuckDB: METADATA$FILE_ROW_NUMBER counts the records after the header.
-    row = "METADATA$FILE_ROW_NUMBER" + (f" + {fmt.skip_header}" if fmt.skip_header else "")
+    row = "METADATA$FILE_ROW_NUMBER" + (f" + {skip}" if skip else "")
     return "\n".join([
         f"COPY INTO {identifiers.check(spec.table, 3)} ({columns}, _file, _row, _loaded_at)",
         f"FROM (SELECT {fields}, METADATA$FILENAME, {row}, CURRENT_TIMESTAMP()"
         f" FROM @{identifiers.check(spec.stage, 3)})",
         f"FILES = ({', '.join(literal(f) for f in files)})",
-        f"FILE_FORMAT = (FORMAT_NAME = {literal(fmt.name)})",
+        f"FILE_FORMAT = ({file_format})",
         "ON_ERROR = CONTINUE",
         "FORCE = TRUE",
     ])  # fmt: skip

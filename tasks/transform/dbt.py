@@ -171,21 +171,22 @@ def run_dbt(
     args: list[str], task: PipelineTask, nightly: bool = False, results_file: str = "run_results.json"
 ) -> dict[str, tuple[str, str]]:
     """Run dbt, streaming its output to the log and the visualiser; return unique_id -> (status, message)
-    from the results file dbt writes (run_results.json, or sources.json for source freshness)."""
+    from the results file dbt writes (run_results.json, or sources.json for source freshness). Messages are as dbt
+    wrote them: ``failures`` redacts those that leave the process."""
     command, env = dbt_command(*args, *embedded_threads()), dbt_env(nightly)
     results_path = artifacts_dir() / results_file
     results_path.unlink(missing_ok=True)
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         for raw in proc.stdout or ():  # as it comes, not after exit: a long build is never silent
-            line = redact(raw.rstrip())
-            logger.info("dbt: %s", line)
+            line = raw.rstrip()
+            logger.info("dbt: %s", line)  # every log record is redacted (the tasks package installs it)
             if any(word in line for word in (" OK ", " ERROR ", " PASS ", " FAIL ", " WARN ")):
-                task.report(line[-300:])
+                task.report(redact(line)[-300:])
         code = proc.wait()
     if not results_path.exists():
         raise DbtError(f"dbt {args[0]} exited {code} before running anything (see the log above)")
     results = json.loads(results_path.read_text())["results"]
-    return {r["unique_id"]: (r["status"], redact(_message(r))[:2000]) for r in results}
+    return {r["unique_id"]: (r["status"], _message(r)) for r in results}
 
 
 def embedded_threads() -> list[str]:
@@ -202,7 +203,12 @@ def _message(result: dict) -> str:
 
 
 def failures(results: dict[str, tuple[str, str]], statuses: tuple[str, ...] = FAILED) -> list[str]:
-    return [f"{uid}: {status}: {message}" for uid, (status, message) in sorted(results.items()) if status in statuses]
+    """A line per result of those statuses, its message redacted."""
+    return [
+        f"{uid}: {status}: {redact(message)[:2000]}"
+        for uid, (status, message) in sorted(results.items())
+        if status in statuses
+    ]
 
 
 class DbtCheck(WarehouseTask):

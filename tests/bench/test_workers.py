@@ -1,5 +1,6 @@
 """bench/workers.py's check that runs with one and two workers built the same warehouse: its digest tells equal
-tables from a lost, doubled or changed row, and ignores when rows were loaded and the pipeline's bookkeeping."""
+tables from a lost, doubled or changed row, and ignores when rows were loaded and the pipeline's bookkeeping; and its
+breakdown of a run's task seconds by stage."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.workers import digest
+from bench.workers import digest, stages
 
 
 def warehouse(dbdir: Path, rows: list[tuple[int, str, str]], markers: list[str]) -> Path:
@@ -38,3 +39,15 @@ def test_a_doubled_lost_or_changed_row_changes_the_digest(tmp_path):
     lost = digest(warehouse(tmp_path / "lost", [(1, "a", "")], []))
     changed = digest(warehouse(tmp_path / "changed", [(1, "a", ""), (2, "c", "")], []))
     assert len({*map(str, (base, doubled, lost, changed))}) == 4
+
+
+def test_task_seconds_add_up_by_the_stage_of_their_class():
+    console = (
+        "16:51:23 done    LoadPushProxyLogs(date=2026-11-28 +6 more, region=test) in 2.7 s: raw.push_proxy.test_logs\n"
+        "16:51:29 done    ReplicateOrgmTable(table=user) in 0.1 s: raw.orgm.user: full load, 6 rows read\n"
+        "16:51:50 running DbtNode(node=model.bizops.stg_orgm__account +35 more)\n"
+        "16:52:01 done    DbtNode(node=model.bizops.stg_orgm__account +35 more) in 21.5 s: dbt built 36 node(s)\n"
+        "16:52:01 FAILED  PostMetricsDigest(date=2026-12-04) in 0.3 s: DigestError: not posted\n"
+        "16:52:02 done    RunPostgresScript(script=account_arr) in 0.1 s: account_arr.sql: 3 statements in 1 s\n"
+    )
+    assert stages(console) == {"extract": 2.8, "transform": 21.5, "publish": 0.1}

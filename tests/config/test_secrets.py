@@ -104,3 +104,28 @@ def test_get_names_an_unregistered_or_unset_variable(monkeypatch: pytest.MonkeyP
 def test_a_secret_of_every_task_is_needed_by_any_family() -> None:
     webhook = [s.env for s in secrets.needed("AFamilyNoOneRegistered", "duckdb")]
     assert webhook == ["MATTERMOST_WEBHOOK_URL"]
+
+
+# --- redact: which values, and in what order -----------------------------------------------------------------
+
+
+def test_a_secret_inside_a_longer_one_leaves_nothing_of_either(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNOWFLAKE_LOAD_PASSWORD", "s3cr3t-value")
+    monkeypatch.setenv("SNOWFLAKE_LOAD_PRIVATE_KEY_PASSPHRASE", "A-s3cr3t-value-B")
+    assert secrets.redact("tried A-s3cr3t-value-B, then s3cr3t-value") == "tried ***, then ***"
+
+
+def test_registered_credentials_and_values_of_secret_names_are_both_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEROKU_POSTGRESQL_URL", "postgres://orgm:pw-77@db.example/orgm")  # registered, plain name
+    monkeypatch.setenv("BIZOPS_API_TOKEN", "tok-9f8e7d")  # not registered, but its name says secret
+    assert secrets.redact("replicating from postgres://orgm:pw-77@db.example/orgm") == "replicating from ***"
+    assert secrets.redact("sent tok-9f8e7d") == "sent ***"
+
+
+def test_values_of_four_characters_are_redacted_shorter_ones_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shorter values would mask parts of ordinary words."""
+    monkeypatch.setenv("SNOWFLAKE_LOAD_USER", "ldr7")
+    monkeypatch.setenv("BIZOPS_API_TOKEN", "Tk4m")
+    monkeypatch.setenv("SNOWFLAKE_TRANSFORM_USER", "trf")
+    monkeypatch.setenv("BIZOPS_OTHER_TOKEN", "xyz")
+    assert secrets.redact("ldr7 Tk4m trf xyz") == "*** *** trf xyz"

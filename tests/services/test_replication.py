@@ -10,6 +10,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
+from services import replication
 from services.replication import Outcome, ReplicationError, replicate_table
 from targets.postgres.session import PgSession
 from targets.warehouse.connect import connect
@@ -91,6 +92,40 @@ def test_a_change_that_landed_behind_the_bookmark_replaces_the_old_row(db):
     assert wh("SELECT name, systemmodstamp FROM raw.orgm.account WHERE sfid = ?", (db["lost"],)) == [
         ("Renamed late", late)
     ]
+
+
+def test_a_full_load_copies_range_after_range_of_pages_on_one_snapshot(db, monkeypatch):
+    dsn = db["dsn"]
+    stamp = utcnow() - timedelta(days=2)
+    pg(dsn, "INSERT INTO orgm.account (sfid, name, systemmodstamp, createddate, isdeleted, _hc_lastop) SELECT "
+            "'001' || lpad(g::text, 15, 'x'), repeat('n', 500), %s, %s, false, 'SYNCED' "
+            "FROM generate_series(1, 100) AS g", (stamp, stamp))  # fmt: skip
+    pages = query(dsn, "SELECT pg_relation_size('orgm.account') / current_setting('block_size')::int")[0][0]
+    assert pages >= 4
+    # A long row of the full page 0: its new version cannot stay there.
+    moved = query(dsn, "SELECT sfid FROM orgm.account WHERE ctid < '(1,0)' AND length(name) = 500 LIMIT 1")[0][0]
+    before = live_rows(dsn, "account")
+    loads: list[int] = []
+    load_csv = DuckDBSession.load_csv
+
+    def load_then_update(self, table, columns, path):
+        loads.append(load_csv(self, table, columns, path))
+        if len(loads) == 1:  # page 0 is loaded: the row's new version goes to the last page, copied later
+            update = "UPDATE orgm.account SET name = upper(name), systemmodstamp = %s WHERE sfid = %s"
+            pg(dsn, update, (utcnow(), moved))
+        return loads[-1]
+
+    monkeypatch.setattr(replication, "RANGE_PAGES", 1)
+    with monkeypatch.context() as patched, connect("t") as session, PgSession("t") as pgs:
+        patched.setattr(DuckDBSession, "load_csv", load_then_update)
+        outcome = replicate_table(session, pgs, "account")
+    # One load per page; the table as it was when the extract began: the moved row once, as it was.
+    assert (outcome.mode, len(loads), sum(loads), outcome.upserted) == ("full", pages, len(before), len(before))
+    assert replicated("account") == before
+    assert wh("SELECT name FROM raw.orgm.account WHERE sfid = ?", (moved,)) == [("n" * 500,)]
+    with connect("t") as session, PgSession("t") as pgs:
+        assert replicate_table(session, pgs, "account").upserted == 1  # the update, at the next run
+    assert replicated("account") == live_rows(dsn, "account")
 
 
 def test_merges_append_until_every_nth_run_compacts_the_storage(db, settings):

@@ -74,6 +74,7 @@ class AlertsWithParameters(luigi.Task):
     region = luigi.Parameter()
     attempt = luigi.IntParameter(default=1, significant=False)
     token = luigi.Parameter(default="t", visibility=ParameterVisibility.PRIVATE)
+    session = luigi.Parameter(default="s", visibility=ParameterVisibility.HIDDEN)
 
 
 class AlertsWithout(luigi.Task):
@@ -161,7 +162,8 @@ def test_a_link_pattern_with_an_unknown_placeholder_costs_the_link_not_the_alert
     payload = failure_payload(AlertsWithout(), Event.FAILURE, "ValueError", "bad")
     assert "title_link" not in payload["attachments"][0]
     assert (
-        "[alerts] link pattern 'http://luigi.example/#{task}' has an unknown placeholder; link left out" in caplog.text
+        "[alerts] link pattern 'http://luigi.example/#{task}' has an unknown placeholder; link left out"
+        in caplog.messages
     )
 
 

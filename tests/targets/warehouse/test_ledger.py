@@ -4,12 +4,15 @@ files a copy would load, on both backends."""
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
-from targets.formats import FileResult, Reject
+from targets.formats import CLOUDFRONT, META_COLUMNS, CopySpec, FileResult, Reject, StagedFile
 from targets.warehouse import ledger
 from targets.warehouse.connect import connect
 from targets.warehouse.session import STATS
+from tests.tasks.extract.corpus import DOC_26, LEGACY_26, cf
 
 TABLE = "raw.diagnostics.log_entries"
 
@@ -60,3 +63,36 @@ def test_unloaded_files_are_those_a_copy_would_load(backend, request):
             ledger.record(s, "raw.other.table", [FileResult("E/f3.gz", "LOADED", 1, 1)], [])
         ledger.invalidate_files(s, TABLE, r"E/f1\.gz")
         assert ledger.unloaded(s, TABLE, [f"E/f{i}.gz" for i in range(4)]) == ["E/f1.gz", "E/f3.gz"]
+
+
+def test_a_copy_reads_the_load_history_of_the_files_it_is_given_only(env, monkeypatch):
+    """Which files a copy loads comes from the history of its own files, not the table's whole history: a day's
+    copy reads as many rows of it after a year of loads as after a week."""
+    stage = env / "landing" / "diagnostics"
+    spec = CopySpec(TABLE, "raw.diagnostics.diagnostics_stage", str(stage), "ESECCHECKONE01",
+                    r"ESECCHECKONE01/.*\.gz", CLOUDFRONT)  # fmt: skip
+    files = []
+    for name in ("ESECCHECKONE01/old7.gz", "ESECCHECKONE01/new.gz"):
+        body = gzip.compress(f"#Version: 1.0\n#Fields: {LEGACY_26}\n{cf(DOC_26)}\n".encode())
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        (stage / name).write_bytes(body)
+        files.append(StagedFile(name, str(stage / name), len(body)))
+    with connect("t") as s:
+        s.ensure_tables({**ledger.BOOKKEEPING, TABLE: [(c, "VARCHAR") for c in CLOUDFRONT.columns] + [*META_COLUMNS]})
+        with s.transaction():
+            ledger.record(s, TABLE, [FileResult(f"ESECCHECKONE01/old{i}.gz", "LOADED", 1, 1) for i in range(2000)], [])
+        history_rows_read = []
+        execute = s.execute
+
+        def counting(sql: str, params=()) -> list[tuple]:
+            rows = execute(sql, params)
+            if sql.startswith("SELECT") and ledger.LOAD_HISTORY in sql:
+                history_rows_read.append(len(rows))
+            return rows
+
+        monkeypatch.setattr(s, "execute", counting)
+        outcome = ledger.copy(s, spec, files)
+        assert [(r.file, r.status) for r in outcome.results] == [
+            ("ESECCHECKONE01/old7.gz", "LOAD_SKIPPED"), ("ESECCHECKONE01/new.gz", "LOADED"),
+        ]  # fmt: skip
+        assert sum(history_rows_read) == 1  # old7's row

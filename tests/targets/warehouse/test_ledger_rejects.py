@@ -22,3 +22,13 @@ def test_the_most_rejected_files_come_first_across_every_list(env):
         assert ledger.most_rejected(s, TABLE, files) == [
             (most, 3, 3, "no tab"), (more, 2, 5, "bad date"), (few, 1, 9, "short")]  # fmt: skip
         assert ledger.most_rejected(s, TABLE, files, top=2) == [(most, 3, 3, "no tab"), (more, 2, 5, "bad date")]
+
+
+def test_a_loads_error_names_three_files_at_most(env):
+    files = [f"E/f{i}.gz" for i in range(4)]
+    rejects = [Reject(f, line, "x", "bad") for i, f in enumerate(files) for line in range(1, i + 2)]
+    with connect("t") as s:
+        ledger.ensure(s)
+        with s.transaction():
+            ledger.record(s, TABLE, [FileResult(f, "LOADED", 10, 10) for f in files], rejects)
+        assert [file for file, *_ in ledger.most_rejected(s, TABLE, files)] == ["E/f3.gz", "E/f2.gz", "E/f1.gz"]

@@ -6,6 +6,7 @@ load a local file."""
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 import sqlglot
@@ -141,21 +142,23 @@ def test_a_new_files_rows_left_by_an_earlier_loader_are_replaced(stage, snowflak
 def picked(pick: exp.Expression, fields: list[str], key: str, number: int) -> str | int | None:
     """What Snowflake's COPY gives a column for one SELECT expression of a line's ``fields``: ``$n`` the n-th field
     (NULL past the line's end, or when empty), METADATA$FILENAME the file's path in the bucket,
-    METADATA$FILE_ROW_NUMBER + k the record's number plus k; NULL for NULL."""
+    METADATA$FILE_ROW_NUMBER (+ k) the record's number (plus k); NULL for NULL."""
     if isinstance(pick, exp.Parameter):
         n = int(pick.this.name)
         return (fields[n - 1] or None) if n <= len(fields) else None
     if isinstance(pick, exp.Add):
         return number + int(pick.expression.name)
-    return key if pick.name == "METADATA$FILENAME" else None
+    return {"METADATA$FILENAME": key, "METADATA$FILE_ROW_NUMBER": number}.get(pick.name)
 
 
 def copy_as_snowflake(account, s):
     """A ``copy_answer`` running the transforming COPY the account just received on the landed files, as Snowflake
-    would (fakesnow cannot read an S3 stage): each line after the two header lines split at tabs, each column
-    given what the SELECT names for it (``picked``)."""
+    would (fakesnow cannot read an S3 stage): each line after the header lines (SKIP_HEADER given inline, else the
+    named format's) split at tabs, each column given what the SELECT names for it (``picked``)."""
 
     def copy(table: str, urls: list[str], forced: bool) -> list[tuple]:
+        inline = re.search(r"SKIP_HEADER = (\d+)", account.sent[-1].sql)
+        skip = int(inline.group(1)) if inline else CLOUDFRONT.skip_header
         statement = sqlglot.parse_one(account.sent[-1].sql, read="snowflake")
         columns = [c.name for c in statement.this.expressions]
         picks = dict(zip(columns, statement.find(exp.Select).expressions, strict=True))
@@ -165,7 +168,7 @@ def copy_as_snowflake(account, s):
         for url in urls:
             bucket, key = landing.split_s3(url)
             text = gzip.decompress(landing.s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()).decode()
-            records = text.splitlines()[CLOUDFRONT.skip_header :]
+            records = text.splitlines()[skip:]
             for number, line in enumerate(records, start=1):
                 s.execute(insert, [picked(p, line.split("\t"), key, number) for p in picks.values()])
             answer.append((url, "LOADED", len(records), len(records), 1, 0, None, None, None, None))
@@ -212,6 +215,30 @@ def test_each_files_fields_are_mapped_by_its_header(stage, snowflake):
     assert "FROM (SELECT $1, $2, $3, " in copies[0] and "$26, METADATA$FILENAME" in copies[0]
     assert "FROM (SELECT $3, $4, $5, " in copies[1] and "$28, METADATA$FILENAME" in copies[1]
     assert "'ESECCHECKONE01/v2.gz'" in copies[1] and "v2.gz" not in copies[0]
+
+
+def test_a_file_without_header_lines_loads_from_its_first_line(stage, snowflake):
+    """A CloudFront file without '#Version' and '#Fields' lines (the legacy 26 fields in order) loses no line to
+    the header lines of the others: its own COPY skips none, and its rows are at their lines, as on DuckDB."""
+    spec = spec_of(stage)
+    unit = [
+        land(stage, "ESECCHECKONE01/bare.gz", None, [cf(DOC_26), cf(DOC_26), cf(DOC_26)]),
+        land(stage, "ESECCHECKONE01/legacy26.gz", LEGACY_26, [cf(DOC_26)]),
+    ]
+    query = f"SELECT _file, _row, logdate FROM {spec.table} ORDER BY _file, _row"
+    results, rejects, copies, rows = copy_unit(snowflake, spec, unit, query)
+    assert rejects == [] and [(r.file, r.rows_loaded) for r in results] == [
+        ("ESECCHECKONE01/bare.gz", 3),
+        ("ESECCHECKONE01/legacy26.gz", 1),
+    ]
+    folder = landing.split_s3(stage)[1]
+    assert rows == [
+        (f"{folder}/ESECCHECKONE01/bare.gz", 1, DOC_26[0]),
+        (f"{folder}/ESECCHECKONE01/bare.gz", 2, DOC_26[0]),
+        (f"{folder}/ESECCHECKONE01/bare.gz", 3, DOC_26[0]),
+        (f"{folder}/ESECCHECKONE01/legacy26.gz", 3, DOC_26[0]),
+    ]
+    assert len(copies) == 2 and "SKIP_HEADER = 0" in copies[0] and "FORMAT_NAME" in copies[1]
 
 
 HEADER_2015 = (

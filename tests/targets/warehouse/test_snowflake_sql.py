@@ -96,6 +96,20 @@ def test_copy_takes_each_column_from_the_field_the_files_header_names(header, fi
         copy_sql(SPEC, ["ESECCHECKONE01/a.gz"], positions[:25])
 
 
+def test_files_without_header_lines_skip_none():
+    """A CloudFront file without its '#Version' and '#Fields' lines starts with data: its COPY skips no line (the
+    format's options inline, SKIP_HEADER = 0) and _row is the record's own number."""
+    sql = copy_sql(SPEC, ["ESECCHECKONE01/a.gz"], CLOUDFRONT.positions(None), skip_header=0)
+    statement = sqlglot.parse_one(sql, read="snowflake")
+    columns = [c.name for c in statement.this.expressions]
+    picks = dict(zip(columns, statement.find(exp.Select).expressions, strict=True))
+    assert picks["_row"].sql("snowflake") == "METADATA$FILE_ROW_NUMBER"
+    assert "SKIP_HEADER = 0" in sql and "FORMAT_NAME" not in sql
+    assert "FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = '\t' SKIP_HEADER = 0 COMPRESSION = GZIP" in sql
+    # The named format's own count keeps the named format.
+    assert copy_sql(SPEC, ["ESECCHECKONE01/a.gz"], skip_header=2) == copy_sql(SPEC, ["ESECCHECKONE01/a.gz"])
+
+
 def test_a_files_rows_are_selected_then_deleted_whole():
     """Every row of a file whose header lacks kept fields is a reject: selected with its loaded text, then deleted."""
     select, delete = file_rows_sql(SPEC, ["a.gz", "bizops/diagnostics/a.gz"])

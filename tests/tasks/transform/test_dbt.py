@@ -246,3 +246,12 @@ def test_a_model_on_tables_nobody_loads_is_rebuilt_after_midnight(built):
     assert rebuild().status.name == "SUCCESS"
     SNAPSHOTS.clear()
     assert dbt_tasks.up_to_date(uid, first, END)
+
+
+def test_a_failure_line_carries_no_secret(monkeypatch):
+    monkeypatch.setenv("SNOWFLAKE_TRANSFORM_PASSWORD", "hunter2-transform")
+    results = {
+        "model.bizops.licenses": ("error", "login failed for hunter2-transform"),
+        "model.bizops.ok": ("success", ""),
+    }
+    assert dbt_tasks.failures(results) == ["model.bizops.licenses: error: login failed for ***"]

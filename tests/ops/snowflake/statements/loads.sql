@@ -11,8 +11,8 @@ SELECT update_id, target_table, inserted, row_count FROM raw.pipeline.markers;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str, str, str, str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?, ?, ?, ?, ?);
 
 -- loader LOADER LOADING ()
 BEGIN;
@@ -66,8 +66,8 @@ COMMIT;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?);
 
 -- loader LOADER LOADING ()
 BEGIN;
@@ -121,8 +121,8 @@ COMMIT;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str, str, str, str, str, str, str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?, ?, ?, ?, ?, ?, ?, ?);
 
 -- loader LOADER LOADING ()
 BEGIN;
@@ -184,8 +184,8 @@ SELECT update_id, target_table, inserted, row_count FROM raw.pipeline.markers;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- loader LOADER LOADING ()
 BEGIN;
@@ -253,8 +253,8 @@ SELECT update_id, target_table, inserted, row_count FROM raw.pipeline.markers;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str, str, str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?, ?, ?, ?);
 
 -- loader LOADER LOADING ()
 BEGIN;
@@ -351,8 +351,8 @@ SELECT update_id, target_table, inserted, row_count FROM raw.pipeline.markers;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str, str, str, str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?, ?, ?, ?, ?);
 
 -- loader LOADER LOADING ()
 BEGIN;
@@ -412,8 +412,8 @@ COMMIT;
 -- loader LOADER LOADING (str, str, str, str, str)
 SELECT table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale FROM raw.information_schema.columns WHERE table_schema IN (?, ?) AND table_name IN (?, ?, ?) ORDER BY table_schema, table_name, ordinal_position;
 
--- loader LOADER LOADING (str)
-SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ?;
+-- loader LOADER LOADING (str, str)
+SELECT file, status FROM raw.pipeline.load_history WHERE target_table = ? AND file IN (?);
 
 -- loader LOADER LOADING ()
 BEGIN;

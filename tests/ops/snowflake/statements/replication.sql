@@ -16,7 +16,7 @@ SELECT count(*) FROM raw.orgm.contact;
 DELETE FROM raw.orgm.contact;
 
 -- loader LOADER LOADING ()
-PUT 'file:///TMP/contact.csv' @raw.pipeline.uploads/load_TOKEN/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4;
+PUT 'file:///TMP/contact_0.csv' @raw.pipeline.uploads/load_TOKEN/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4;
 
 -- loader LOADER LOADING ()
 COPY INTO raw.orgm.contact (id, sfid, email, accountid, systemmodstamp, createddate, isdeleted, _hc_lastop, _hc_err) FROM @raw.pipeline.uploads/load_TOKEN/ FILE_FORMAT = (TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()) ON_ERROR = ABORT_STATEMENT PURGE = TRUE;
@@ -48,7 +48,7 @@ SELECT bookmark, column_list, full_load_at, merges_since_compaction FROM raw.pip
 CREATE TRANSIENT TABLE raw.orgm._scratch_contact_TOKEN (id NUMBER(38,0), sfid VARCHAR, email VARCHAR, accountid VARCHAR, systemmodstamp TIMESTAMP_NTZ, createddate TIMESTAMP_NTZ, isdeleted BOOLEAN, _hc_lastop VARCHAR, _hc_err VARCHAR) DATA_RETENTION_TIME_IN_DAYS = 0;
 
 -- loader LOADER LOADING ()
-PUT 'file:///TMP/contact.csv' @raw.pipeline.uploads/load_TOKEN/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4;
+PUT 'file:///TMP/contact_0.csv' @raw.pipeline.uploads/load_TOKEN/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4;
 
 -- loader LOADER LOADING ()
 COPY INTO raw.orgm._scratch_contact_TOKEN (id, sfid, email, accountid, systemmodstamp, createddate, isdeleted, _hc_lastop, _hc_err) FROM @raw.pipeline.uploads/load_TOKEN/ FILE_FORMAT = (TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()) ON_ERROR = ABORT_STATEMENT PURGE = TRUE;
@@ -105,7 +105,7 @@ SELECT count(*) FROM raw.orgm.user;
 DELETE FROM raw.orgm.user;
 
 -- loader LOADER LOADING ()
-PUT 'file:///TMP/user.csv' @raw.pipeline.uploads/load_TOKEN/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4;
+PUT 'file:///TMP/user_0.csv' @raw.pipeline.uploads/load_TOKEN/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE PARALLEL = 4;
 
 -- loader LOADER LOADING ()
 COPY INTO raw.orgm.user (id, sfid, lastname, email, system_type__c, systemmodstamp, createddate, isdeleted, _hc_lastop, _hc_err) FROM @raw.pipeline.uploads/load_TOKEN/ FILE_FORMAT = (TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = ()) ON_ERROR = ABORT_STATEMENT PURGE = TRUE;
