@@ -62,9 +62,7 @@ def main() -> None:
     config.set("landing", "url", str(work / "landing"))
     config.set("dbt", "project_dir", str(work / "dbt"))
     config.set("loading", "max_reject_share", "0.2")
-    os.environ.update(DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
-                      DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO,
-                      RELEASE_LOCATION=devdata.RELEASE_LOCATION, AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
+    os.environ.update(devdata.LOCATIONS)
 
     end = date.today() - timedelta(days=3)
     ds = generate(end - timedelta(days=args.days - 1), args.days, args.servers, seed=42)

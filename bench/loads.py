@@ -36,9 +36,7 @@ def child_pipeline(root: Path, days: int) -> dict:
     from targets.warehouse.connect import connect
     from tasks.extract.sources import LoadPushProxyLogs, LoadReleaseLogs, LoadSecurityCheckLogs
 
-    os.environ.update(DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
-                      DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO,
-                      RELEASE_LOCATION=devdata.RELEASE_LOCATION, AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
+    os.environ.update(devdata.LOCATIONS)
     config = luigi.configuration.get_config()
     config.set("warehouse", "duckdb_dir", str(root / "warehouse-pipeline"))
     config.set("landing", "url", str(root / "landing"))

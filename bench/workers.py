@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import configparser
 import os
 import re
 import resource
@@ -31,9 +30,8 @@ from pathlib import Path
 
 import duckdb
 import luigi
-import pgserver
 
-import devdata
+from bench.runs import parsed_dbt_project, pipeline_env, postgres_server, write_config
 from devdata.generate import generate
 from devdata.writers import new_database, write_duckdb, write_files, write_postgres
 
@@ -94,17 +92,11 @@ def main() -> None:
     with duckdb.connect() as con:  # Segment writes into the warehouse itself
         con.execute("ATTACH ? AS raw", [str(work / "segment.duckdb")])
         write_duckdb(ds.segment, con)
-    shutil.copytree(ROOT / "dbt", work / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
-    # The manifest every round reads, parsed once here: otherwise the first round alone would parse it.
-    dbt = [str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(work / "dbt"), "--profiles-dir",
-           str(work / "dbt"), "--target", "duckdb", "--quiet"]  # fmt: skip
     warehouse = work / "warehouse"
-    subprocess.run(dbt, env=dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(warehouse)), check=True)
-    postgres = pgserver.get_server(tempfile.mkdtemp(prefix="bench-workers-pg-"), cleanup_mode="delete")
-    env = dict(os.environ, DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
-               DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO, RELEASE_LOCATION=devdata.RELEASE_LOCATION,
-               AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
-    env.pop("MATTERMOST_WEBHOOK_URL", None)
+    # The manifest every round reads, parsed once here: otherwise the first round alone would parse it.
+    project = parsed_dbt_project(work, warehouse)
+    postgres = postgres_server("workers")
+    env = pipeline_env()
 
     def run(workers: int, round_: int) -> tuple[float, float, dict[str, float], float]:
         """Wall and CPU seconds, task seconds by stage and the 1-minute load average of one run from nothing built."""
@@ -115,17 +107,14 @@ def main() -> None:
         shutil.copy(work / "segment.duckdb", warehouse / "raw.duckdb")
         dsn = new_database(postgres.get_uri(), f"orgm_{round_}_{workers}")
         write_postgres(ds.orgm, dsn)
-        config = configparser.ConfigParser()
-        config.read_dict({
+        config = write_config(here, {
             "warehouse": {"duckdb_dir": str(warehouse)}, "landing": {"url": str(work / "landing")},
-            "dbt": {"project_dir": str(work / "dbt")}, "report": {"folder": str(here / "reports")},
+            "dbt": {"project_dir": str(project)}, "report": {"folder": str(here / "reports")},
             "logs": {"file": str(here / "pipeline.log")},  # the console keeps the progress lines, as in the demo
         })  # fmt: skip
-        with (here / "luigi.cfg").open("w") as out:
-            config.write(out)
         command = [sys.executable, "-m", "tasks", "Pipeline", "--end", end.isoformat(), "--days", str(args.days),
                    "--write-back-min-rows", "10", "--local-scheduler", "--workers", str(workers)]  # fmt: skip
-        run_env = env | {"HEROKU_POSTGRESQL_URL": dsn, "LUIGI_CONFIG_PATH": str(here / "luigi.cfg")}
+        run_env = env | {"HEROKU_POSTGRESQL_URL": dsn, "LUIGI_CONFIG_PATH": str(config)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=run_env, capture_output=True, text=True)

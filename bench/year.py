@@ -18,7 +18,6 @@ generated with the same volumes per day. Rounds alternate; the best of each is c
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
 import re
 import shutil
@@ -32,11 +31,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pgserver
 import psycopg2
 import psycopg2.extras
 
-import devdata
+from bench.runs import parsed_dbt_project, pipeline_env, postgres_server, write_config
 from config.settings import loading
 from devdata.generate import Dataset, generate
 from devdata.model import DirtOptions, LandingFile, Table
@@ -176,29 +174,20 @@ class Bench:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.warehouse = work / "warehouse"
-        shutil.copytree(ROOT / "dbt", work / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
-        dbt = [str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(work / "dbt"),
-               "--profiles-dir", str(work / "dbt"), "--target", "duckdb", "--quiet"]  # fmt: skip
-        subprocess.run(dbt, env=dict(os.environ, BIZOPS_WAREHOUSE_DIR=str(self.warehouse)), check=True)
-        self.postgres = pgserver.get_server(tempfile.mkdtemp(prefix="bench-year-pg-"), cleanup_mode="delete")
-        self.env = dict(os.environ, DIAGNOSTIC_LOCATION_ONE=devdata.DIAGNOSTIC_LOCATION_ONE,
-                        DIAGNOSTIC_LOCATION_TWO=devdata.DIAGNOSTIC_LOCATION_TWO,
-                        RELEASE_LOCATION=devdata.RELEASE_LOCATION, AWS_ACCOUNT_ID=devdata.AWS_ACCOUNT_ID)  # fmt: skip
-        self.env.pop("MATTERMOST_WEBHOOK_URL", None)
+        self.project = parsed_dbt_project(work, self.warehouse)
+        self.postgres = postgres_server("year")
+        self.env = pipeline_env()
 
     def run(self, here: Path, landing: Path, dsn: str, stages: Sequence[Stage], workers: int = 1) -> dict[str, Timing]:
         """Each stage as its own `python -m tasks` process, in order, on the warehouse as it is."""
         here.mkdir(parents=True, exist_ok=True)
         log = here / "pipeline.log"
-        config = configparser.ConfigParser()
-        config.read_dict({
+        config = write_config(here, {
             "warehouse": {"duckdb_dir": str(self.warehouse)}, "landing": {"url": str(landing)},
-            "dbt": {"project_dir": str(self.work / "dbt")}, "report": {"folder": str(here / "reports")},
+            "dbt": {"project_dir": str(self.project)}, "report": {"folder": str(here / "reports")},
             "write_back": {"min_rows": "1"}, "logs": {"file": str(log)},
         })  # fmt: skip
-        with (here / "luigi.cfg").open("w") as out:
-            config.write(out)
-        env = self.env | {"HEROKU_POSTGRESQL_URL": dsn, "LUIGI_CONFIG_PATH": str(here / "luigi.cfg")}
+        env = self.env | {"HEROKU_POSTGRESQL_URL": dsn, "LUIGI_CONFIG_PATH": str(config)}
         timings = {}
         for stage in stages:
             command = [sys.executable, "-m", "tasks", *stage.args, "--local-scheduler", "--workers", str(workers)]

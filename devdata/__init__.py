@@ -10,7 +10,15 @@ from devdata.cloudfront import DIAGNOSTIC_LOCATION_ONE, DIAGNOSTIC_LOCATION_TWO,
 from devdata.model import DirtOptions, DirtRecord, LandingFile, LinePos, Table
 from devdata.writers import write_duckdb, write_files, write_postgres
 
+# Where the sample lands (the sources' S3 locations and account), by the environment variable each is read from.
+LOCATIONS = {
+    "DIAGNOSTIC_LOCATION_ONE": DIAGNOSTIC_LOCATION_ONE,
+    "DIAGNOSTIC_LOCATION_TWO": DIAGNOSTIC_LOCATION_TWO,
+    "RELEASE_LOCATION": RELEASE_LOCATION,
+    "AWS_ACCOUNT_ID": AWS_ACCOUNT_ID,
+}
+
 __all__ = [
-    "AWS_ACCOUNT_ID", "DIAGNOSTIC_LOCATION_ONE", "DIAGNOSTIC_LOCATION_TWO", "RELEASE_LOCATION", "DirtOptions",
-    "DirtRecord", "LandingFile", "LinePos", "Table", "write_duckdb", "write_files", "write_postgres",
+    "AWS_ACCOUNT_ID", "DIAGNOSTIC_LOCATION_ONE", "DIAGNOSTIC_LOCATION_TWO", "LOCATIONS", "RELEASE_LOCATION",
+    "DirtOptions", "DirtRecord", "LandingFile", "LinePos", "Table", "write_duckdb", "write_files", "write_postgres",
 ]

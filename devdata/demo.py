@@ -37,13 +37,7 @@ secrets come only from the environment. LUIGI_CONFIG_PATH names the luigi.cfg of
 def write_settings() -> Path:
     """The local settings: the sample's landing locations, its PostgreSQL, and the luigi settings its data needs."""
     return local.write(
-        {
-            "DIAGNOSTIC_LOCATION_ONE": devdata.DIAGNOSTIC_LOCATION_ONE,
-            "DIAGNOSTIC_LOCATION_TWO": devdata.DIAGNOSTIC_LOCATION_TWO,
-            "RELEASE_LOCATION": devdata.RELEASE_LOCATION,
-            "AWS_ACCOUNT_ID": devdata.AWS_ACCOUNT_ID,
-            local.POSTGRES: str(DATA / "postgres"),
-        },
+        {**devdata.LOCATIONS, local.POSTGRES: str(DATA / "postgres")},
         {
             # A sample of a few hundred servers has a few dozen accounts: below the write-back's guard against
             # replacing a Salesforce-facing table with a suspiciously small result (500 rows by default).

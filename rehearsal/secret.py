@@ -12,13 +12,7 @@ import devdata
 from config import secrets
 
 UNUSED = "unused-the-rehearsal-warehouse-is-duckdb"
-# Where the sample data lands (the sources' S3 locations and account): env name -> value.
-LOCATIONS = {
-    "DIAGNOSTIC_LOCATION_ONE": devdata.DIAGNOSTIC_LOCATION_ONE,
-    "DIAGNOSTIC_LOCATION_TWO": devdata.DIAGNOSTIC_LOCATION_TWO,
-    "RELEASE_LOCATION": devdata.RELEASE_LOCATION,
-    "AWS_ACCOUNT_ID": devdata.AWS_ACCOUNT_ID,
-}
+LOCATIONS = devdata.LOCATIONS  # where the sample data lands: env name -> value
 
 
 def values(postgres_dsn: str, webhook_url: str) -> dict[str, str]:

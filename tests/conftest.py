@@ -29,6 +29,7 @@ import duckdb
 import luigi
 import pytest
 
+import devdata
 from targets.markers.snapshots import SNAPSHOTS
 from targets.markers.stores import MARKER_COLUMNS, marker_table
 from targets.postgres.session import quote
@@ -40,12 +41,7 @@ from tasks.run_in_pod import RunInPod
 os.environ["BIZOPS_LOCAL_SETTINGS"] = ""
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # recorded API responses, bad specs: tests/fixtures/<topic>/
-LOCATIONS = {
-    "DIAGNOSTIC_LOCATION_ONE": "ESECCHECKONE01",
-    "DIAGNOSTIC_LOCATION_TWO": "ESECCHECKTWO02",
-    "RELEASE_LOCATION": "ERELEASES00001",
-    "AWS_ACCOUNT_ID": "111122223333",
-}
+LOCATIONS = devdata.LOCATIONS
 
 
 def free_port() -> int:

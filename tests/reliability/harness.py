@@ -38,6 +38,7 @@ import psutil
 import psycopg2
 import psycopg2.extensions
 
+import devdata
 from devdata.generate import Dataset, generate
 from devdata.writers import write_duckdb, write_files, write_postgres
 from tests.conftest import pg_query
@@ -50,12 +51,7 @@ SERVERS = 30
 END = date.today() - timedelta(days=3)  # settled: late files can no longer land (late_arrival_hours = 24)
 SLOT = "2026-11-25T1300"  # replication and write-back slot (explicit: markers must not depend on the clock)
 SCRIPT_SLOT = "2026-11-25T13"
-LOCATIONS = {
-    "DIAGNOSTIC_LOCATION_ONE": "ESECCHECKONE01",
-    "DIAGNOSTIC_LOCATION_TWO": "ESECCHECKTWO02",
-    "RELEASE_LOCATION": "ERELEASES00001",
-    "AWS_ACCOUNT_ID": "111122223333",
-}
+LOCATIONS = devdata.LOCATIONS
 # `python -m tasks` for modules the tasks package does not import (the Postgres jobs): the same runner.
 RUNNER = "import sys; from services.alerts.run import run_with_retcodes; sys.exit(run_with_retcodes(sys.argv[1:]))"
 _RUNNING = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) .*Worker\(.*\) running ", re.MULTILINE)
