@@ -109,46 +109,48 @@ def _data_lines(path: str, comment: str, wanted: set[int] | None = None) -> Iter
 
 
 def _split_sql(fmt: FileFormat, lines: str) -> str:
-    """SQL of ``split, n`` from a subquery of ``line, n``: each line's list of fields; NULL for a line whose quotes
-    do not close."""
+    """SQL of ``split, n, _file`` from a subquery of ``line, n, _file``: each line's list of fields; NULL for a line
+    whose quotes do not close."""
     if not fmt.quote:
-        return f"SELECT string_split(line, {_literal(fmt.delimiter)}) AS split, n FROM ({lines})"
+        return f"SELECT string_split(line, {_literal(fmt.delimiter)}) AS split, * EXCLUDE (line) FROM ({lines})"
     # Between quotes (the even pieces) one field; outside them, fields split by the delimiter.
     return (
         f"SELECT CASE WHEN len(pieces) % 2 = 1 THEN flatten(list_transform(pieces, lambda piece, i: "
         f"CASE WHEN i % 2 = 0 THEN [piece] ELSE list_filter(string_split(piece, {_literal(fmt.delimiter)}), "
-        f"lambda f: f <> '') END)) END AS split, n "
-        f"FROM (SELECT string_split(line, {_literal(fmt.quote)}) AS pieces, n FROM ({lines}))"
+        f"lambda f: f <> '') END)) END AS split, * EXCLUDE (pieces) "
+        f"FROM (SELECT string_split(line, {_literal(fmt.quote)}) AS pieces, * EXCLUDE (line) FROM ({lines}))"
     )
 
 
-def _read_sql(fmt: FileFormat, positions: Sequence[int], scan: str) -> str:
-    """One file's rows (bind: its name, its local path): the fields at ``positions``, '' as NULL, every one NULL
-    for a line with fewer fields than needed; _row is the line number. ``scan`` names the reader's rejects tables.
+def _read_sql(fmt: FileFormat, positions: Sequence[int], scan: str, files: int) -> str:
+    """The rows of ``files`` files with the same field layout (bind: each file's name and local path): the fields at
+    ``positions``, '' as NULL, every one NULL for a line with fewer fields than needed; _row is the line number.
+    ``scan`` names the reader's rejects tables.
 
-    A log line is read whole and split here; a CSV record (which may span lines) by the CSV reader."""
+    A log line is read whole and split here; a CSV record (which may span lines) by the CSV reader. Each file is
+    read and numbered by its own reader (an ordered scan, on one core: the copy threads run units side by side),
+    and the fields are split once for them all: planning the split costs more than reading a small file."""
     options = [
         "header = false", "auto_detect = false", "compression = 'none'", f"max_line_size = {MAX_LINE_BYTES}",
         "store_rejects = true", f"rejects_table = {_literal(scan)}", f"rejects_scan = {_literal(scan + '_scan')}",
     ]  # fmt: skip
-    # Each file is numbered by its own row_number() OVER () (an ordered scan, on one core): the copy threads
-    # run units side by side instead.
     if fmt.records == "csv":
         struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(fmt.columns)))
         options += [
             f"columns = {{{struct}}}", f"delim = {_literal(fmt.delimiter)}", f"quote = {_literal(fmt.quote)}",
             f"escape = {_literal(fmt.quote)}", "null_padding = true", "parallel = false", "strict_mode = true",
         ]  # fmt: skip
+        read = f"SELECT *, ? AS _file, row_number() OVER () AS _row FROM read_csv(?, {', '.join(options)})"
         keep = ", ".join(f"c{p}" for p in positions)
-        return f"SELECT {keep}, ? AS _file, row_number() OVER () AS _row FROM read_csv(?, {', '.join(options)})"
+        return f"SELECT {keep}, _file, _row FROM ({' UNION ALL '.join([read] * files)})"
     options += ["columns = {'line': 'VARCHAR'}", f"delim = {_literal(WHOLE_LINE)}", "quote = ''", "escape = ''",
                 "strict_mode = false"]  # fmt: skip
+    read = f"SELECT line, row_number() OVER () AS n, ? AS _file FROM read_csv(?, {', '.join(options)})"
     data = "line IS NOT NULL" + (f" AND NOT starts_with(line, {_literal(fmt.comment)})" if fmt.comment else "")
-    lines = f"SELECT line, row_number() OVER () AS n FROM read_csv(?, {', '.join(options)})"
-    split = _split_sql(fmt, f"SELECT line, n FROM ({lines}) WHERE {data}")
-    fields = f"SELECT CASE WHEN len(split) > {max(positions)} THEN split END AS fields, n FROM ({split})"
+    split = _split_sql(fmt, f"SELECT * FROM ({' UNION ALL '.join([read] * files)}) WHERE {data}")
+    fields = f"SELECT CASE WHEN len(split) > {max(positions)} THEN split END AS fields, n, _file FROM ({split})"
     keep = ", ".join(f"nullif(fields[{p + 1}], '')" for p in positions)
-    return f"SELECT {keep}, ? AS _file, n AS _row FROM ({fields})"
+    return f"SELECT {keep}, _file, n AS _row FROM ({fields})"
 
 
 def _result(name: str, loaded: int, rejects: Sequence[Reject]) -> FileResult:
@@ -297,15 +299,14 @@ class DuckDBSession(Session):
         loaded_at = f"TIMESTAMP '{datetime.now(UTC).replace(tzinfo=None).isoformat(sep=' ')}'"
         rejects: dict[str, list[Reject]] = collections.defaultdict(list)
         scan = f"_rejects_{os.getpid()}_{next(_scan_ids)}"
-        reads, params = [], []
+        layouts: dict[tuple[int, ...], list[str]] = collections.defaultdict(list)  # field positions -> bind values
         for path, name in files.items():
             try:
-                positions = fmt.positions(_header(path, fmt))
+                layouts[fmt.positions(_header(path, fmt))] += [name, path]
             except HeaderError as exc:  # every line of the file is a reject, with why
                 rejects[name] = [Reject(name, n, text, str(exc)) for n, text in _data_lines(path, fmt.comment)]
-                continue
-            reads.append(_read_sql(fmt, positions, scan))
-            params += [name, path]
+        reads = [_read_sql(fmt, positions, scan, len(binds) // 2) for positions, binds in layouts.items()]
+        params = [value for binds in layouts.values() for value in binds]
         if reads:
             self.execute(
                 f"INSERT INTO {spec.table} ({', '.join(fmt.columns)}, _file, _row, _loaded_at) "
