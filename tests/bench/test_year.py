@@ -4,6 +4,8 @@ at a few days and servers (the real pipeline, warehouse and PostgreSQL), so the 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -46,6 +48,16 @@ def test_a_landing_keys_day_is_its_first_date_whatever_the_sources_layout():
 
 
 @pytest.mark.timeout(1800)
+def test_a_stages_peak_memory_is_its_own_not_the_benchs(tmp_path):
+    """The bench holds the generated year; a process it starts inherits its high-water mark across exec."""
+    held = bytearray(400 << 20)
+    held[:: 1 << 12] = b"x" * len(held[:: 1 << 12])  # touched, so resident
+    peak = tmp_path / "peak"
+    subprocess.run([sys.executable, "-c", year.MEASURE_PEAK, str(peak), sys.executable, "-c", "pass"], check=True)
+    assert int(peak.read_text()) < 100 << 10  # KB: a bare interpreter, nowhere near the 400 MB held here
+    del held
+
+
 def test_the_benchmark_runs_end_to_end_at_a_few_days(capsys):
     year.main(["--days", "2", "--week", "1", "--servers", "6", "--downloads", "5", "--pushes", "5", "--rounds", "1"])
     out = capsys.readouterr().out
