@@ -177,16 +177,26 @@ def extract(
             return path, pg.copy_out(f"{query} AND {quote(cfg.key)} IS NOT NULL", bounds or None, path)
 
         copied = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="pg-copy") as pool:
-            pending = pool.submit(copy, 0)
-            for i in range(1, len(ranges) + 1):
-                path, rows = pending.result()
-                if i < len(ranges):
-                    pending = pool.submit(copy, i)
-                load(path, rows)
-                path.unlink()
-                copied += rows
+        for path, rows in _copied(copy, len(ranges)):
+            load(path, rows)
+            path.unlink()
+            copied += rows
     return copied
+
+
+def _copied(copy: Callable[[int], tuple[Path, int]], ranges: int) -> Iterator[tuple[Path, int]]:
+    """The ranges' copies in order, a thread copying the next one while the caller loads the one before; a single
+    range (every incremental extract) is copied in the calling thread, which has nothing to overlap it with."""
+    if ranges == 1:
+        yield copy(0)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="pg-copy") as pool:
+        pending = pool.submit(copy, 0)
+        for i in range(1, ranges + 1):
+            done = pending.result()
+            if i < ranges:
+                pending = pool.submit(copy, i)
+            yield done
 
 
 def page_ranges(pg: PgSession, source: str) -> list[tuple[int, int | None]]:
@@ -312,8 +322,7 @@ def _finish(
 def _replace(session: Session, target: str, copy: Callable[[], int]) -> tuple[int, int]:
     """In the caller's transaction: the table's rows deleted, and ``copy`` loading the extract in their place;
     (rows loaded, rows gone)."""
-    before = int(session.execute(f"SELECT count(*) FROM {target}")[0][0])
-    session.execute(f"DELETE FROM {target}")
+    before = int(session.execute(f"DELETE FROM {target}")[0][0])  # the rows the table had
     loaded = copy()
     if loaded == 0 and before:  # the transaction rolls back: the table keeps its rows
         raise ReplicationError(

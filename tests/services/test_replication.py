@@ -4,6 +4,7 @@ compaction, hard deletes, a new column, clear errors), and through the Snowflake
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -126,6 +127,30 @@ def test_a_full_load_copies_range_after_range_of_pages_on_one_snapshot(db, monke
     with connect("t") as session, PgSession("t") as pgs:
         assert replicate_table(session, pgs, "account").upserted == 1  # the update, at the next run
     assert replicated("account") == live_rows(dsn, "account")
+
+
+def test_an_extract_of_one_range_copies_in_the_calling_thread(db, monkeypatch):
+    """A thread pays only where a copy overlaps a load: an incremental run (one range) starts none."""
+    pg(db["dsn"], "INSERT INTO orgm.account (sfid, name, systemmodstamp, isdeleted) SELECT '001' || lpad(g::text, "
+                  "15, 'x'), repeat('n', 500), %s, false FROM generate_series(1, 100) AS g", (utcnow(),))  # fmt: skip
+    assert build(ReplicateOrgmTable(table="account", slot=SLOT))
+    pg(db["dsn"], "UPDATE orgm.account SET name = 'Renamed', systemmodstamp = %s WHERE sfid = %s",
+       (utcnow() + timedelta(seconds=1), db["customer"]))  # fmt: skip
+    threads: list[str] = []
+    copy_out = PgSession.copy_out
+
+    def spy(self, query, params, path):
+        threads.append(threading.current_thread().name)
+        return copy_out(self, query, params, path)
+
+    monkeypatch.setattr(PgSession, "copy_out", spy)
+    with connect("t") as session, PgSession("t") as pgs:
+        assert replicate_table(session, pgs, "account").upserted == 1
+        monkeypatch.setattr(replication, "RANGE_PAGES", 1)
+        assert replicate_table(session, pgs, "account", full=True).mode == "full"
+    main = threading.main_thread().name
+    assert threads[0] == main
+    assert len(threads) > 2 and all(name != main for name in threads[1:])  # each range of the full load
 
 
 def test_merges_append_until_every_nth_run_compacts_the_storage(db, settings):

@@ -10,9 +10,6 @@ SELECT bookmark, column_list, full_load_at, merges_since_compaction FROM raw.pip
 BEGIN;
 
 -- loader LOADER LOADING ()
-SELECT count(*) FROM raw.orgm.contact;
-
--- loader LOADER LOADING ()
 DELETE FROM raw.orgm.contact;
 
 -- loader LOADER LOADING ()
@@ -97,9 +94,6 @@ CREATE TABLE IF NOT EXISTS raw.orgm.user (id NUMBER(38,0), sfid VARCHAR, lastnam
 
 -- loader LOADER LOADING ()
 BEGIN;
-
--- loader LOADER LOADING ()
-SELECT count(*) FROM raw.orgm.user;
 
 -- loader LOADER LOADING ()
 DELETE FROM raw.orgm.user;
