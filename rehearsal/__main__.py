@@ -23,6 +23,7 @@ import boto3
 import yaml
 from luigi.scheduler import scheduler
 
+import devdata
 from config.environments import REHEARSAL
 from config.schedules import SCHEDULES
 from config.settings import loading
@@ -133,7 +134,7 @@ def main() -> int:
         settings = _sections(tuple(setting for s in REHEARSAL.stand_ins for setting in s.settings))
         landed = [f for files in days.landings(dataset.files) for f in files]
         seen.reference, expected = reference.run(node, image, dataset, landed, dsn, days, settings,
-                                                    secret.LOCATIONS)  # fmt: skip
+                                                    devdata.LOCATIONS)  # fmt: skip
         if not seen.reference.exit_code:
             seen.differences = reference.differences(marts_after["day 2"], reference.marts(expected))
     print("\n" + table(runs) + "\n" + seen.summary())

@@ -12,12 +12,11 @@ import devdata
 from config import secrets
 
 UNUSED = "unused-the-rehearsal-warehouse-is-duckdb"
-LOCATIONS = devdata.LOCATIONS  # where the sample data lands: env name -> value
 
 
 def values(postgres_dsn: str, webhook_url: str) -> dict[str, str]:
     """Secret key -> value."""
-    by_env = {"HEROKU_POSTGRESQL_URL": postgres_dsn, "MATTERMOST_WEBHOOK_URL": webhook_url, **LOCATIONS}
+    by_env = {"HEROKU_POSTGRESQL_URL": postgres_dsn, "MATTERMOST_WEBHOOK_URL": webhook_url, **devdata.LOCATIONS}
     data = {}
     for secret in secrets.REGISTRY:
         if secret.env in by_env:

@@ -41,7 +41,6 @@ from tasks.run_in_pod import RunInPod
 os.environ["BIZOPS_LOCAL_SETTINGS"] = ""
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # recorded API responses, bad specs: tests/fixtures/<topic>/
-LOCATIONS = devdata.LOCATIONS
 
 
 def free_port() -> int:
@@ -96,7 +95,7 @@ def env(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     """A fresh embedded warehouse and local landing folder, with the source locations set."""
     settings.set("warehouse", "duckdb_dir", tmp_path / "warehouse")
     settings.set("landing", "url", tmp_path / "landing")
-    for name, value in LOCATIONS.items():
+    for name, value in devdata.LOCATIONS.items():
         monkeypatch.setenv(name, value)
     SNAPSHOTS.clear()
     STATS.clear()
@@ -222,7 +221,7 @@ def sample_warehouse(
               "loading.max_reject_share": 0.2, **options}  # fmt: skip
     for key, value in values.items():
         settings.set(*key.split("."), value)
-    for name, value in {**LOCATIONS, "HEROKU_POSTGRESQL_URL": pg_dsn}.items():
+    for name, value in {**devdata.LOCATIONS, "HEROKU_POSTGRESQL_URL": pg_dsn}.items():
         env.setenv(name, value)
     env.delenv("MATTERMOST_WEBHOOK_URL", raising=False)
     manifest.load.cache_clear()

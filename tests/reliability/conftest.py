@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import devdata
 from tests.reliability import harness
 from tests.reliability.harness import RESULTS, STAGES, Baseline, Ledger, PgServer, World
 
@@ -47,7 +48,7 @@ def pg_server() -> Iterator[PgServer]:
 def locations() -> Iterator[None]:
     """The source locations in this process too: the suite reads the load tasks' file patterns."""
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in harness.LOCATIONS.items():
+        for name, value in devdata.LOCATIONS.items():
             mp.setenv(name, value)
         yield
 

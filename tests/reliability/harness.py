@@ -51,7 +51,6 @@ SERVERS = 30
 END = date.today() - timedelta(days=3)  # settled: late files can no longer land (late_arrival_hours = 24)
 SLOT = "2026-11-25T1300"  # replication and write-back slot (explicit: markers must not depend on the clock)
 SCRIPT_SLOT = "2026-11-25T13"
-LOCATIONS = devdata.LOCATIONS
 # `python -m tasks` for modules the tasks package does not import (the Postgres jobs): the same runner.
 RUNNER = "import sys; from services.alerts.run import run_with_retcodes; sys.exit(run_with_retcodes(sys.argv[1:]))"
 _RUNNING = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) .*Worker\(.*\) running ", re.MULTILINE)
@@ -308,7 +307,7 @@ class Workspace:
     def environment(self) -> dict[str, str]:
         # Nothing of the test process's own settings: only what the workspace says.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LUIGI_", "BIZOPS_", "MATTERMOST_", "AWS_"))}
-        env.update(LOCATIONS)
+        env.update(devdata.LOCATIONS)
         env.update(
             PYTHONPATH=str(ROOT),
             LUIGI_CONFIG_PATH=str(self.write_config()),

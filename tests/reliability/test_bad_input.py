@@ -17,11 +17,12 @@ from typing import Any
 import psycopg2
 import pytest
 
+import devdata
 from devdata.cloudfront import header as cloudfront_header
 from tests.reliability import harness
 from tests.reliability.harness import Baseline, Ledger, Relation, State, World
 
-LOCATION = harness.LOCATIONS["DIAGNOSTIC_LOCATION_ONE"]
+LOCATION = devdata.LOCATIONS["DIAGNOSTIC_LOCATION_ONE"]
 DIAGNOSTICS = "raw.diagnostics.log_entries"
 LICENSES = "raw.licenses.licenses"
 HEADER = "".join(line + "\n" for line in cloudfront_header(wide=False))  # the 26-field format
