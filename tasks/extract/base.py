@@ -4,8 +4,8 @@ loudly on too many rejects and writes the day's marker.
 
 A day over its reject threshold is not loaded: its rows, committed file by file before the day could be checked,
 are withdrawn from the raw table again, so no mart ever reads them (incremental models rebuild any day whose raw
-rows are newer than their last build); its files are marked for the next run to load again, and a failure marker
-tells ``ops status`` why.
+rows are newer than their last build, and drop a day that a failure marker says was withdrawn after they built it);
+its files are marked for the next run to load again, and a failure marker tells ``ops status`` why.
 """
 
 from __future__ import annotations

@@ -33,11 +33,13 @@ def dbt_target() -> str:
 
 
 def dbt_env(nightly: bool = False) -> dict[str, str]:
-    """The environment of a dbt process: this one's (secrets included) and every setting of the profile."""
+    """The environment of a dbt process: this one's (secrets included), every setting of the profile, and the marker
+    table, where the incremental models find the days a failed load withdrew (macro withdrawn_days)."""
     sf = snowflake_settings()
     return dict(
         os.environ,
         BIZOPS_WAREHOUSE_DIR=str(Path(warehouse().duckdb_dir).resolve()),
+        BIZOPS_MARKER_TABLE=warehouse().marker_table,
         SNOWFLAKE_TRANSFORM_ROLE=sf.transform_role,
         SNOWFLAKE_TRANSFORM_WAREHOUSE=dbt_settings().nightly_warehouse if nightly else sf.transform_warehouse,
         SNOWFLAKE_TRANSFORM_DATABASE=sf.transform_database,

@@ -47,6 +47,13 @@ with fakesnow.patch():
     ]:
         con.cursor().execute(f"create schema if not exists analytics.{schema}")
         con.cursor().execute(f"create table analytics.{schema}.{table} ({day} date, loaded_at timestamp)")
+    # A day withdrawn by its failed load: the incremental models built on its table drop and rebuild it.
+    con.cursor().execute("create database if not exists raw")
+    con.cursor().execute("create schema if not exists raw.pipeline")
+    con.cursor().execute("create table raw.pipeline.markers (update_id varchar, target_table varchar, "
+                         "inserted timestamp, run_id varchar, row_count bigint, code_version varchar)")
+    con.cursor().execute("insert into raw.pipeline.markers values ('raw.diagnostics.log_entries/2020-02-03/failed/v1', "
+                         "'raw.diagnostics.log_entries', current_timestamp, 'run', 100, 'code')")
     result = dbtRunner().invoke([
         "compile", "--project-dir", project, "--profiles-dir", project, "--target", "snowflake", "--threads", "1",
         "--vars", "{google_analytics_integrations: [docs, mattermost_com]}",
@@ -159,3 +166,11 @@ def test_snowflake_url_decode_udf_matches_duckdb(compiled: Path) -> None:
             for case in URL_DECODE_CASES
         ]
     assert json.loads(done.stdout) == expected
+
+
+def test_the_models_built_on_a_withdrawn_day_build_it_again(compiled: Path) -> None:
+    withdrawn = "cast('2020-02-02' as date), cast('2020-02-03' as date), cast('2020-02-04' as date)"
+    sql = compiled_sql(compiled)
+    built_on_it = {"models/events/security.sql", "models/mattermost/server_security_details.sql",
+                   "models/mattermost/server_daily_details.sql"}  # fmt: skip
+    assert {name for name, text in sql.items() if withdrawn in text} == built_on_it

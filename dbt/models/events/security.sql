@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='logdate',
     on_schema_change='fail',
+    pre_hook="{{ drop_withdrawn_days() }}",
 ) }}
 -- One row per security-update check (GET /security). The query string is percent-decoded once (CloudFront
 -- encodes it again when logging), then parsed by exact key; identical checks collapse into one row.

@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='date',
     on_schema_change='fail',
+    pre_hook="{{ drop_withdrawn_days() }}",
 ) }}
 -- One row per server and day it reported through the security check, Segment telemetry, or both.
 -- A server seen only by the security check has telemetry (tracking) disabled.

@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='date',
     on_schema_change='fail',
+    pre_hook="{{ drop_withdrawn_days() }}",
 ) }}
 -- Active users per server and complete day, from the security checks of real production servers.
 --

@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='date',
     on_schema_change='fail',
+    pre_hook="{{ drop_withdrawn_days() }}",
 ) }}
 -- Successful push-notification sends and acknowledgements per region and hour.
 
