@@ -6,7 +6,6 @@ with scores as (
         *,
         cast({{ dbt.date_trunc('month', 'date') }} as date) as month
     from {{ ref('stg_mattermost_nps__score') }}
-    where score is not null
 )
 
 select

@@ -58,14 +58,15 @@ select
     end as edition,
     case
         when {{ regex_search('uri', server_uri) }} then null
-        when {{ regex_search('lower(uri)', '([.]msi$|win[0-9]{2}|-win-|-win[.][a-z0-9]+$)') }} then 'windows'
-        when {{ regex_search('lower(uri)', '(mac[.][a-z0-9]+$|-osx[.])') }} then 'mac'
+        when {{ regex_search('lower(uri)', '([.]msi$|win[0-9]{2}|-win-|-win[.][^/]+$)') }} then 'windows'
+        when {{ regex_search('lower(uri)', '(mac[.][^/]+$|-osx[.])') }} then 'mac'
         when lower(uri) like '%linux%' then 'linux'
         else 'other'
     end as os,
     bytes_sent,
     ip_address,
     location,
-    {{ regex_extract('referrer', '^[a-z][a-z0-9+.-]*://([^/?#:]+)') }} as server_source,
+    replace(replace({{ regex_extract('referrer', '^[a-z][a-z0-9+.-]*://([^/?#@]*@)?([[][^]/?#]*[]]|[^/?#:]+)', 2) }},
+        '[', ''), ']', '') as server_source,
     _loaded_at as loaded_at
 from complete
