@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import luigi
 
+from targets.markers.snapshots import SNAPSHOTS
+from targets.warehouse.duckdb_session import DuckDBSession
 from tests.dbt import raw_data
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
@@ -49,6 +52,21 @@ class DbtProject:
     def raw(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.warehouse_dir / "raw.duckdb"))
 
+    def raw_rows(self, table: str, columns: str) -> list[dict]:
+        with self.raw() as con:
+            return rows(con, f"select {columns} from {table}")
+
+    def fail_loads(self, loads: list[luigi.Task]) -> None:
+        """Write the failure markers of these loads' days, as a load that withdraws a failed day does (the test has
+        taken the day's rows out of the raw table)."""
+        with self.raw() as con:
+            session = DuckDBSession("test", connection=con)
+            for load in loads:
+                failure = load.failure_marker()
+                failure.prepare(session)
+                failure.write(session, 100)
+        SNAPSHOTS.clear()
+
 
 def make_project(tmp: Path) -> DbtProject:
     project_dir = tmp / "dbt"
@@ -65,3 +83,13 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def assert_same(expected: dict, got: dict, limit: int = 25) -> None:
+    """Fail naming every key missing, extra or different (the first `limit` spelt out)."""
+    lines = [f"missing {k}: expected {expected[k]}" for k in sorted(expected.keys() - got.keys(), key=str)]
+    lines += [f"extra {k}: got {got[k]}" for k in sorted(got.keys() - expected.keys(), key=str)]
+    lines += [
+        f"{k}: expected {v}, got {got[k]}" for k, v in sorted(expected.items(), key=str) if k in got and got[k] != v
+    ]
+    assert not lines, f"{len(lines)} of {len(expected)} rows disagree:\n" + "\n".join(lines[:limit])

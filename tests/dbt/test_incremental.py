@@ -8,8 +8,6 @@ import datetime as dt
 
 import pytest
 
-from targets.markers.snapshots import SNAPSHOTS
-from targets.warehouse.duckdb_session import DuckDBSession
 from tasks.extract.sources import LoadPushProxyLogs, LoadSecurityCheckLogs
 from tests.dbt import raw_data as raw
 from tests.dbt.conftest import DbtProject, make_project
@@ -90,12 +88,7 @@ def test_a_withdrawn_day_leaves_every_model_built_on_it(tmp_path_factory: pytest
     with project.raw() as con:
         con.execute("delete from diagnostics.log_entries where logdate = ?", [security_day.isoformat()])
         con.execute("delete from push_proxy.de_logs where requesttime like ?", [f"{de_day}%"])
-        session = DuckDBSession("test", connection=con)
-        for load in (LoadSecurityCheckLogs(date=security_day), LoadPushProxyLogs(date=de_day, region="de")):
-            failure = load.failure_marker()
-            failure.prepare(session)
-            failure.write(session, 100)
-    SNAPSHOTS.clear()
+    project.fail_loads([LoadSecurityCheckLogs(date=security_day), LoadPushProxyLogs(date=de_day, region="de")])
     project.run("run", "--select", *models, vars={"lookback_days": 0})
     incremental = by_day(project)
     with project.analytics() as con:

@@ -18,8 +18,7 @@ import pytest
 
 from tests.dbt import log_rules_reference as ref
 from tests.dbt import raw_data as raw
-from tests.dbt.conftest import DbtProject, make_project, rows
-from tests.dbt.test_marts_differential import assert_same, read_raw
+from tests.dbt.conftest import DbtProject, assert_same, make_project, rows
 
 RUN_DATE = dt.date(2024, 3, 2)  # NPS answers of 1 March are a complete day, those of 2 March are not
 SEED = 20240302
@@ -264,18 +263,18 @@ class Expected:
     """The reference's rows for everything in RAW (the fixture's rows and this module's)."""
 
     def __init__(self, project: DbtProject) -> None:
-        release_rows = read_raw(project, "releases.log_entries", ", ".join(raw.CLOUDFRONT_COLUMNS))
+        release_rows = project.raw_rows("releases.log_entries", ", ".join(raw.CLOUDFRONT_COLUMNS))
         self.downloads = ref.downloads(release_rows)
         self.release_rows = release_rows
         self.notifications = ref.notifications_hourly(
             {
-                table: read_raw(project, f"push_proxy.{table}", "requesttime, request, elb_status_code")
+                table: project.raw_rows(f"push_proxy.{table}", "requesttime, request, elb_status_code")
                 for table in ref.REGIONS
             }
         )
         segment = "server_id, user_id, user_actual_id, timestamp, received_at"
-        scores = read_raw(project, "mattermost_nps.nps_score", f"{segment}, score")
-        feedback = read_raw(project, "mattermost_nps.nps_feedback", f"{segment}, feedback")
+        scores = project.raw_rows("mattermost_nps.nps_score", f"{segment}, score")
+        feedback = project.raw_rows("mattermost_nps.nps_feedback", f"{segment}, feedback")
         self.nps_data = ref.nps_data(scores, feedback, RUN_DATE)
         self.nps_monthly = ref.nps_monthly(scores, RUN_DATE)
 

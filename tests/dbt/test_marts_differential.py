@@ -16,12 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from targets.markers.snapshots import SNAPSHOTS
-from targets.warehouse.duckdb_session import DuckDBSession
 from tasks.extract.sources import LoadSecurityCheckLogs
 from tests.dbt import raw_data as raw
 from tests.dbt import rules_reference as ref
-from tests.dbt.conftest import DbtProject, make_project, rows
+from tests.dbt.conftest import DbtProject, assert_same, make_project
 
 D = dt.date
 RUN_DATE = D(2024, 3, 2)  # checks of 29 February and 1 March 2024 are complete days, those of 2 March are not
@@ -246,19 +244,11 @@ def build(project: DbtProject, *selection: str) -> None:
 def expected_server_days(project: DbtProject) -> dict[tuple[str, dt.date], dict[str, object]]:
     seed = (project.project_dir / "seeds" / "excludable_servers.csv").read_text().splitlines()[1:]
     return ref.server_days(
-        read_raw(project, "diagnostics.log_entries", ", ".join(raw.CLOUDFRONT_COLUMNS)),
+        project.raw_rows("diagnostics.log_entries", ", ".join(raw.CLOUDFRONT_COLUMNS)),
         RUN_DATE,
         {line.split(",")[1] for line in seed if line},
         {EXCLUDED_IP},
     )
-
-
-def read_raw(project: DbtProject, table: str, columns: str) -> list[dict]:
-    con = project.raw()
-    try:
-        return rows(con, f"select {columns} from {table}")
-    finally:
-        con.close()
 
 
 class Expected:
@@ -266,14 +256,13 @@ class Expected:
 
     def __init__(self, project: DbtProject) -> None:
         self.counted, self.masters, self.implausible = ref.arr_line_items(
-            read_raw(project, "orgm.account", "sfid, parentid, isdeleted"),
-            read_raw(project, "orgm.opportunity", "sfid, accountid, iswon, isdeleted"),
-            read_raw(
-                project,
+            project.raw_rows("orgm.account", "sfid, parentid, isdeleted"),
+            project.raw_rows("orgm.opportunity", "sfid, accountid, iswon, isdeleted"),
+            project.raw_rows(
                 "orgm.opportunitylineitem",
                 "sfid, opportunityid, product_type__c, totalprice, start_date__c, end_date__c, isdeleted",
             ),
-            read_raw(project, "orgm.delete_history__c", "object_id__c, isdeleted"),
+            project.raw_rows("orgm.delete_history__c", "object_id__c, isdeleted"),
             RUN_DATE,
             HORIZON_YEARS,
         )
@@ -299,16 +288,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.Duc
     analytics = project.analytics()
     yield analytics, expected
     analytics.close()
-
-
-def assert_same(expected: dict, got: dict, limit: int = 25) -> None:
-    """Fail naming every key missing, extra or different (the first `limit` spelt out)."""
-    lines = [f"missing {k}: expected {expected[k]}" for k in sorted(expected.keys() - got.keys(), key=str)]
-    lines += [f"extra {k}: got {got[k]}" for k in sorted(got.keys() - expected.keys(), key=str)]
-    lines += [
-        f"{k}: expected {v}, got {got[k]}" for k, v in sorted(expected.items(), key=str) if k in got and got[k] != v
-    ]
-    assert not lines, f"{len(lines)} of {len(expected)} rows disagree:\n" + "\n".join(lines[:limit])
 
 
 def mart(analytics: duckdb.DuckDBPyConnection, sql: str) -> dict:
@@ -462,19 +441,6 @@ def test_server_security_details(built) -> None:
 WITHDRAWN = ["2024-03-01", "2024-02-28", "2020-02-29"]  # the newest built day, one in the lookback window, an older
 
 
-def withdraw(con: duckdb.DuckDBPyConnection, days: list[str]) -> None:
-    con.execute(
-        f"delete from diagnostics.log_entries where _file in ({', '.join('?' for _ in days)})",
-        [day_file(day) for day in days],
-    )
-    session = DuckDBSession("test", connection=con)
-    for day in days:
-        failure = LoadSecurityCheckLogs(date=dt.date.fromisoformat(day)).failure_marker()
-        failure.prepare(session)
-        failure.write(session, 100)
-    SNAPSHOTS.clear()
-
-
 def test_a_failed_day_leaves_the_marts_built_on_its_table(tmp_path_factory: pytest.TempPathFactory) -> None:
     project = make_project(Path(tmp_path_factory.mktemp("withdrawn")))
     with project.raw() as con:
@@ -484,7 +450,11 @@ def test_a_failed_day_leaves_the_marts_built_on_its_table(tmp_path_factory: pyte
         built = set(analytics.execute("select distinct date from mattermost.server_daily_details").fetchall())
     assert {(dt.date.fromisoformat(day),) for day in WITHDRAWN} <= built
     with project.raw() as con:
-        withdraw(con, WITHDRAWN)
+        con.execute(
+            f"delete from diagnostics.log_entries where _file in ({', '.join('?' for _ in WITHDRAWN)})",
+            [day_file(day) for day in WITHDRAWN],
+        )
+    project.fail_loads([LoadSecurityCheckLogs(date=dt.date.fromisoformat(day)) for day in WITHDRAWN])
     build(project, "+server_daily_details")
     expected = expected_server_days(project)
     with project.analytics() as analytics:
