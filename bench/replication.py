@@ -12,9 +12,12 @@ round, the full load's last hour, which its lookback re-reads).
 A full load copies the table a range of pages at a time, Postgres copying the next range while DuckDB loads the one
 before: with a core free for each, the load takes about as long as the slower of the two; on a busy machine they
 share the cores, and it comes nearer their sum (DuckDB's parse and compression cost about as much CPU as the COPY).
-The two targets pull against each other: a faster full load leaves the incremental's fixed costs (DuckDB's
-instance, the commit's checkpoint, the close, the scan of every key by the merge's DELETE: about 60 of its 100 ms)
-a bigger share of it. Streaming an incremental's COPY into DuckDB's CSV reader through a pipe, so that the two
+The two targets pull against each other: a faster full load leaves the incremental's fixed costs (the commit's
+checkpoint, the scan of every key by the merge's DELETE, staging the copied rows: about 60 of its 105 ms) a bigger
+share of it. The incremental runs in the process that ran the full load, as a slot's tables replicate one after
+another in one process: its session is a connection on the process's DuckDB instance, which a process's first
+session starts (some 12 ms, and 6 more to close it at the end; 20 ms of each run when every session had an instance
+of its own). Streaming an incremental's COPY into DuckDB's CSV reader through a pipe, so that the two
 overlap, measured no faster: the reader takes a pipe's rows once its buffer is full or the stream ends, on one thread.
 """
 

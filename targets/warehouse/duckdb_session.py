@@ -12,10 +12,8 @@ import contextlib
 import itertools
 import math
 import os
-import random
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -29,6 +27,7 @@ from config.settings import warehouse
 from targets import identifiers
 from targets.formats import CopySpec, FileFormat, FileResult, HeaderError, Reject, StagedFile
 from targets.landing import local_copy
+from targets.warehouse.duckdb_instance import Connection, literal
 from targets.warehouse.session import CopyResult, Session, UnreadableFileError, bind_marks
 
 MAX_LINE_BYTES = 2_000_000  # longer is no log line (AWS logs no URL over 8 KB, no headers over 20 KB): a reject
@@ -36,28 +35,6 @@ WHOLE_LINE = "\x01"  # a delimiter no log line holds: the reader returns each li
 MAX_CSV_LINE_BYTES = 2_097_152  # a row of a table extract (long text fields, quoted newlines): DuckDB default
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 _scan_ids = itertools.count()
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _connect_with_retry(dbdir: Path, databases: Sequence[str], timeout: float) -> duckdb.DuckDBPyConnection:
-    """One writing process per DuckDB file: wait for another process's lock instead of failing."""
-    deadline = time.monotonic() + timeout
-    while True:
-        con = duckdb.connect(":memory:")
-        try:
-            for name in databases:
-                identifiers.check(name, 1)
-                con.execute(f"ATTACH {_literal(str(dbdir / f'{name}.duckdb'))} AS {name}")
-            con.execute("SET TimeZone = 'UTC'")
-            return con
-        except duckdb.IOException as exc:
-            con.close()
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(random.uniform(0.05, 0.3))
 
 
 def _column_type(duckdb_type: str) -> str:
@@ -112,13 +89,13 @@ def _split_sql(fmt: FileFormat, lines: str) -> str:
     """SQL of ``split, n, _file`` from a subquery of ``line, n, _file``: each line's list of fields; NULL for a line
     whose quotes do not close."""
     if not fmt.quote:
-        return f"SELECT string_split(line, {_literal(fmt.delimiter)}) AS split, * EXCLUDE (line) FROM ({lines})"
+        return f"SELECT string_split(line, {literal(fmt.delimiter)}) AS split, * EXCLUDE (line) FROM ({lines})"
     # Between quotes (the even pieces) one field; outside them, fields split by the delimiter.
     return (
         f"SELECT CASE WHEN len(pieces) % 2 = 1 THEN flatten(list_transform(pieces, lambda piece, i: "
-        f"CASE WHEN i % 2 = 0 THEN [piece] ELSE list_filter(string_split(piece, {_literal(fmt.delimiter)}), "
+        f"CASE WHEN i % 2 = 0 THEN [piece] ELSE list_filter(string_split(piece, {literal(fmt.delimiter)}), "
         f"lambda f: f <> '') END)) END AS split, * EXCLUDE (pieces) "
-        f"FROM (SELECT string_split(line, {_literal(fmt.quote)}) AS pieces, * EXCLUDE (line) FROM ({lines}))"
+        f"FROM (SELECT string_split(line, {literal(fmt.quote)}) AS pieces, * EXCLUDE (line) FROM ({lines}))"
     )
 
 
@@ -132,21 +109,21 @@ def _read_sql(fmt: FileFormat, positions: Sequence[int], scan: str, files: int) 
     and the fields are split once for them all: planning the split costs more than reading a small file."""
     options = [
         "header = false", "auto_detect = false", "compression = 'none'", f"max_line_size = {MAX_LINE_BYTES}",
-        "store_rejects = true", f"rejects_table = {_literal(scan)}", f"rejects_scan = {_literal(scan + '_scan')}",
+        "store_rejects = true", f"rejects_table = {literal(scan)}", f"rejects_scan = {literal(scan + '_scan')}",
     ]  # fmt: skip
     if fmt.records == "csv":
         struct = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(fmt.columns)))
         options += [
-            f"columns = {{{struct}}}", f"delim = {_literal(fmt.delimiter)}", f"quote = {_literal(fmt.quote)}",
-            f"escape = {_literal(fmt.quote)}", "null_padding = true", "parallel = false", "strict_mode = true",
+            f"columns = {{{struct}}}", f"delim = {literal(fmt.delimiter)}", f"quote = {literal(fmt.quote)}",
+            f"escape = {literal(fmt.quote)}", "null_padding = true", "parallel = false", "strict_mode = true",
         ]  # fmt: skip
         read = f"SELECT *, ? AS _file, row_number() OVER () AS _row FROM read_csv(?, {', '.join(options)})"
         keep = ", ".join(f"c{p}" for p in positions)
         return f"SELECT {keep}, _file, _row FROM ({' UNION ALL '.join([read] * files)})"
-    options += ["columns = {'line': 'VARCHAR'}", f"delim = {_literal(WHOLE_LINE)}", "quote = ''", "escape = ''",
+    options += ["columns = {'line': 'VARCHAR'}", f"delim = {literal(WHOLE_LINE)}", "quote = ''", "escape = ''",
                 "strict_mode = false"]  # fmt: skip
     read = f"SELECT line, row_number() OVER () AS n, ? AS _file FROM read_csv(?, {', '.join(options)})"
-    data = "line IS NOT NULL" + (f" AND NOT starts_with(line, {_literal(fmt.comment)})" if fmt.comment else "")
+    data = "line IS NOT NULL" + (f" AND NOT starts_with(line, {literal(fmt.comment)})" if fmt.comment else "")
     split = _split_sql(fmt, f"SELECT * FROM ({' UNION ALL '.join([read] * files)}) WHERE {data}")
     fields = f"SELECT CASE WHEN len(split) > {max(positions)} THEN split END AS fields, n, _file FROM ({split})"
     keep = ", ".join(f"nullif(fields[{p + 1}], '')" for p in positions)
@@ -171,7 +148,8 @@ class DuckDBSession(Session):
 
     def __init__(self, query_tag: str, connection: duckdb.DuckDBPyConnection | None = None):
         super().__init__(query_tag)
-        self._con = connection
+        self._con = connection  # given: a cursor of another session's connection, which owns it
+        self._connection: Connection | None = None
         self._known_types: dict[str, list[tuple[str, str]]] = {}  # scratch tables' columns
 
     @property
@@ -181,8 +159,16 @@ class DuckDBSession(Session):
             cfg = warehouse()
             dbdir = Path(cfg.duckdb_dir)
             dbdir.mkdir(parents=True, exist_ok=True)
-            self._con = _connect_with_retry(dbdir, list(cfg.databases), cfg.lock_timeout_seconds)
+            self._connection = Connection(dbdir, list(cfg.databases), cfg.lock_timeout_seconds)
+            self._con = self._connection.con
         return self._con
+
+    def _set(self, setting: str, value: str | None) -> None:
+        """An instance-wide setting for this session's work (None: its default), reset when the files are detached."""
+        identifiers.check(setting, 1)
+        self.execute(f"SET {setting} = {value}" if value is not None else f"RESET {setting}")
+        if self._connection is not None:
+            self._connection.changed.add(setting)
 
     def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         cur = self.con.execute(sql, list(params))
@@ -217,18 +203,18 @@ class DuckDBSession(Session):
         # A unit's row groups end at file boundaries, so a load leaves partial ones. This session's checkpoints
         # then do not merge them (vacuum): it would rewrite what was just written and hold it all in memory at
         # once (bench/loads.py: memory growing with the input). Scans do not mind a few partial row groups.
-        self.execute("SET max_vacuum_tasks = 0")
+        self._set("max_vacuum_tasks", "0")
 
     def prepare_merge(self, compact: bool) -> None:
         # The merge's commit writes its rows into the database file (a checkpoint) instead of the WAL: the
         # session's close would checkpoint them anyway, so they would be written twice (bench/replication.py).
-        self.execute("SET checkpoint_threshold = '0b'")
+        self._set("checkpoint_threshold", "'0b'")
         # Staged and merged rows need no order: DuckDB parses and inserts them on every thread.
-        self.execute("SET preserve_insertion_order = false")
+        self._set("preserve_insertion_order", "false")
         # Vacuum would fold each merge's appended rows into the table's last row group, rewriting a bigger one
         # at every commit, each commit slower than the last. Left alone, each merge adds a small row
         # group until a compacting session merges them.
-        self.execute("RESET max_vacuum_tasks" if compact else "SET max_vacuum_tasks = 0")
+        self._set("max_vacuum_tasks", None if compact else "0")
 
     def copy_unit_size(self, files: int) -> int:
         """Even units, as many as a multiple of the copy threads (each unit's statement numbers its files' rows on
@@ -392,7 +378,7 @@ class DuckDBSession(Session):
         missing = [c for c in cols if c not in types]
         if missing:
             raise ValueError(f"load_csv: {table} has no column(s) {', '.join(missing)}")
-        struct = ", ".join(f"{_literal(c)}: {_literal(types[c])}" for c in cols)
+        struct = ", ".join(f"{literal(c)}: {literal(types[c])}" for c in cols)
         options = (
             f"columns = {{{struct}}}, header = false, auto_detect = false, delim = ',', quote = '\"', "
             f"escape = '\"', nullstr = '', allow_quoted_nulls = false, strict_mode = true, "
@@ -405,12 +391,14 @@ class DuckDBSession(Session):
     def unload_csv(self, table: str, columns: Sequence[str], path: str | Path, fetch_rows: int = 50_000) -> int:
         names = ", ".join(identifiers.check(c, 1) for c in columns)
         written = self.execute(
-            f"COPY (SELECT {names} FROM {identifiers.check(table, 3)}) TO {_literal(str(path))} "
+            f"COPY (SELECT {names} FROM {identifiers.check(table, 3)}) TO {literal(str(path))} "
             "(FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"', NULLSTR '')"
         )
         return int(written[0][0])
 
     def close(self) -> None:
-        if self._con is not None:
+        if self._connection is not None:
+            self._connection.close()
+        elif self._con is not None:
             self._con.close()
-            self._con = None
+        self._con = self._connection = None
