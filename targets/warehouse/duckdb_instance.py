@@ -58,52 +58,70 @@ class _Shared:
     """The instance, the files it has attached and how many sessions use them."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self._start()
 
     def _start(self) -> None:
-        self.pid = os.getpid()
+        self.lock = threading.Lock()
         self.base: duckdb.DuckDBPyConnection | None = None
         self.files: tuple[Path, tuple[str, ...]] | None = None
         self.users = 0
         self.changed: set[str] = set()  # settings to reset when the files are detached
+        self.returned: list[tuple[duckdb.DuckDBPyConnection, set[str]]] = []  # cursors given back, not yet closed
 
     def acquire(self, files: tuple[Path, tuple[str, ...]], timeout: float) -> duckdb.DuckDBPyConnection | None:
         """A cursor on the instance with ``files`` attached; None while it has others attached for another session
         (another warehouse folder in this process), whose lock this one must not share."""
-        with self.lock:
-            if self.users and self.files != files:
-                return None
-            if self.base is None:
-                self.base = duckdb.connect(":memory:")
-            if not self.users:
-                _attach(self.base, *files, timeout)
-                self.files = files
-            self.users += 1
-            return self.base.cursor()
+        try:
+            with self.lock:
+                self._take_back()
+                if self.users and self.files != files:
+                    return None
+                if self.base is None:
+                    self.base = duckdb.connect(":memory:")
+                if not self.users:
+                    _attach(self.base, *files, timeout)
+                    self.files = files
+                self.users += 1
+                return self.base.cursor()
+        finally:
+            self._settle()
 
     def release(self, pid: int, con: duckdb.DuckDBPyConnection, changed: set[str]) -> None:
         """Give back a cursor ``acquire`` handed to process ``pid``; the last one detaches the files."""
         if pid != os.getpid():  # a parent's session, dropped in a forked child: not this process's to close
             return
-        with self.lock:
+        self.returned.append((con, changed))
+        self._settle()
+
+    def _settle(self) -> None:
+        """Take back the returned cursors, never waiting for the lock: the garbage collector gives back a session
+        dropped unclosed, and may do so in the thread that holds the lock, which settles once it lets go."""
+        while self.returned and self.lock.acquire(blocking=False):
+            try:
+                self._take_back()
+            finally:
+                self.lock.release()
+
+    def _take_back(self) -> None:
+        while self.returned:
+            con, changed = self.returned.pop()
             con.close()
             self.changed |= changed
             self.users -= 1
-            if self.users or self.base is None:
-                return
-            try:
-                for name in self.files[1] if self.files else ():
-                    self.base.execute(f"DETACH {name}")  # checkpoints it, as closing an instance does
-                for setting in sorted(self.changed):
-                    self.base.execute(f"RESET {setting}")
-            except duckdb.Error as exc:
-                # Committed work is in the files' write-ahead logs whether or not the checkpoint ran (closing an
-                # instance ignores such errors too). An instance a fatal error invalidated is not used again.
-                logger.warning("closing the DuckDB instance after an error detaching the warehouse: %s", exc)
-                self._close()
-            finally:
-                self.files, self.changed = None, set()
+        if self.users or self.base is None or self.files is None:
+            return
+        try:
+            for name in self.files[1]:
+                self.base.execute(f"DETACH {name}")  # checkpoints it, as closing an instance does
+            for setting in sorted(self.changed):
+                self.base.execute(f"RESET {setting}")
+        except duckdb.Error as exc:
+            # Committed work is in the files' write-ahead logs whether or not the checkpoint ran (closing an
+            # instance ignores such errors too). An instance a fatal error invalidated is not used again.
+            logger.warning("closing the DuckDB instance after an error detaching the warehouse: %s", exc)
+            self._close()
+        finally:
+            self.files, self.changed = None, set()
 
     def _close(self) -> None:
         if self.base is not None:
@@ -112,18 +130,19 @@ class _Shared:
 
     def before_fork(self) -> None:
         self.lock.acquire()
+        self._take_back()
         if not self.users:
             self._close()
 
     def after_fork_in_parent(self) -> None:
         self.lock.release()
+        self._settle()
 
     def after_fork_in_child(self) -> None:
         """A parent's instance that a session still used stays as it is (its threads are not in this process:
         closing it would wait for them forever); this process starts its own."""
         if self.base is not None:
             _inherited.append(self.base)
-        self.lock = threading.Lock()
         self._start()
 
 

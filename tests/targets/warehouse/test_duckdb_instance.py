@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from targets.warehouse import duckdb_instance
 from targets.warehouse.connect import connect
 
 
@@ -49,6 +50,19 @@ def test_a_session_dropped_unclosed_releases_the_files(env: Path) -> None:
     session.execute("CREATE TABLE raw.main.t AS SELECT 1 AS x")
     del session
     gc.collect()
+    assert other_process_writes(env / "warehouse" / "raw.duckdb").strip() == "wrote"
+
+
+@pytest.mark.timeout(60)
+def test_a_session_the_garbage_collector_frees_while_the_instance_is_busy_is_given_back_after(env: Path) -> None:
+    session = connect("test")
+    session.execute("CREATE TABLE raw.main.t AS SELECT 1 AS x")
+    session.itself = session  # type: ignore[attr-defined] - a cycle: only the collector frees it
+    del session
+    with duckdb_instance._shared.lock:  # as when a collection runs inside another session's acquire
+        gc.collect()
+    with connect("test") as another:  # whoever holds the lock next takes it back
+        assert another.execute("SELECT x FROM raw.main.t") == [(1,)]
     assert other_process_writes(env / "warehouse" / "raw.duckdb").strip() == "wrote"
 
 
