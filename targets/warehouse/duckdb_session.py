@@ -206,8 +206,9 @@ class DuckDBSession(Session):
         self._set("max_vacuum_tasks", "0")
 
     def prepare_merge(self, compact: bool) -> None:
-        # The merge's commit writes its rows into the database file (a checkpoint) instead of the WAL: the
-        # session's close would checkpoint them anyway, so they would be written twice (bench/replication.py).
+        # The merge's commit writes its rows into the database file (a checkpoint) instead of the WAL: the files'
+        # detach as the session closes would checkpoint them anyway, so they would be written twice
+        # (bench/replication.py).
         self._set("checkpoint_threshold", "'0b'")
         # Staged and merged rows need no order: DuckDB parses and inserts them on every thread.
         self._set("preserve_insertion_order", "false")

@@ -16,6 +16,7 @@ import pytest
 
 from targets.warehouse import duckdb_instance
 from targets.warehouse.connect import connect
+from tests.conftest import Settings
 
 
 def other_process_writes(raw: Path) -> str:
@@ -85,7 +86,7 @@ def test_settings_a_session_changed_are_reset_when_it_closes(env: Path) -> None:
         assert after.execute("SELECT current_setting('max_vacuum_tasks')") != [(0,)]
 
 
-def test_a_session_on_another_folder_gets_its_own_instance(env: Path, settings) -> None:
+def test_a_session_on_another_folder_gets_its_own_instance(env: Path, settings: Settings) -> None:
     with connect("test") as here:
         here.execute("CREATE TABLE raw.main.t AS SELECT 'here' AS x")
         settings.set("warehouse", "duckdb_dir", env / "elsewhere")
