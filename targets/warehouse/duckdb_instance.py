@@ -30,7 +30,7 @@ logger = logging.getLogger("bizops.warehouse")
 
 
 def literal(value: str) -> str:
-    """A SQL string literal."""
+    """A DuckDB string literal (for what takes no bind parameters: ATTACH's path, the CSV reader's options)."""
     return "'" + value.replace("'", "''") + "'"
 
 

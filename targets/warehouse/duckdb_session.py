@@ -159,7 +159,7 @@ class DuckDBSession(Session):
             cfg = warehouse()
             dbdir = Path(cfg.duckdb_dir)
             dbdir.mkdir(parents=True, exist_ok=True)
-            self._connection = Connection(dbdir, list(cfg.databases), cfg.lock_timeout_seconds)
+            self._connection = Connection(dbdir, tuple(cfg.databases), cfg.lock_timeout_seconds)
             self._con = self._connection.con
         return self._con
 
